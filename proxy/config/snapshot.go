@@ -1,0 +1,340 @@
+package config
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/balancing"
+)
+
+// Snapshot is a validated Config compiled for the request path: authorities
+// indexed, regular expressions compiled, backend references resolved, weights
+// summed and defaults applied. It is immutable once built; a configuration
+// change builds a new one and swaps it in whole (see Store).
+type Snapshot struct {
+	// Config is the source of the snapshot. Never modify it.
+	Config *Config
+
+	// Inbound is the compiled inbound listener configuration.
+	Inbound InboundRule
+
+	services map[string]*ServiceTable
+	// endpoints indexes every endpoint state by key, so the next snapshot
+	// reuses them.
+	endpoints map[string]*balancing.Endpoint
+}
+
+// InboundRule is the compiled Inbound.
+type InboundRule struct {
+	// Target is the application endpoint; nil when no target is configured.
+	Target  *balancing.Endpoint
+	Service string
+	Timeout time.Duration
+}
+
+// ServiceTable is one Service's compiled route table.
+type ServiceTable struct {
+	Name      string
+	Namespace string
+	Rules     []RouteRule
+}
+
+// RouteRule is a compiled Route.
+type RouteRule struct {
+	Name    string
+	Matches []RequestMatch
+	// Destinations carry cumulative weights for the weighted pick.
+	Destinations []WeightedDestination
+	// TotalWeight is the sum of the weights; 0 means no destination.
+	TotalWeight uint64
+	Mirror      *MirrorRule
+	Timeout     time.Duration
+	Retries     *RetryRule
+}
+
+// WeightedDestination is a destination and the sum of weights up to and
+// including it.
+type WeightedDestination struct {
+	Destination *Destination
+	Cumulative  uint64
+}
+
+// MirrorRule is a compiled Mirror.
+type MirrorRule struct {
+	Destination *Destination
+	// Percent of requests mirrored, 0 to 100.
+	Percent float64
+}
+
+// RequestMatch is a compiled Match.
+type RequestMatch struct {
+	PathType PathMatchType // empty when the path is not matched
+	Path     string
+	PathRE   *regexp.Regexp
+	Method   string
+	Headers  []HeaderCondition
+}
+
+// HeaderCondition is a compiled HeaderMatch.
+type HeaderCondition struct {
+	// Name is in canonical MIME form, so lookups need no conversion.
+	Name  string
+	Value string
+	RE    *regexp.Regexp // nil for an exact match
+}
+
+// RetryRule is a RetryPolicy with its defaults applied.
+type RetryRule struct {
+	Attempts            int
+	PerTryTimeout       time.Duration
+	On                  RetryConditions
+	BudgetRatio         float64
+	MinRetriesPerSecond int
+}
+
+// RetryConditions is a set of RetryCondition.
+type RetryConditions uint8
+
+// Has reports whether c is in the set.
+func (s RetryConditions) Has(c RetryCondition) bool { return s&retryBit(c) != 0 }
+
+func retryBit(c RetryCondition) RetryConditions {
+	switch c {
+	case RetryOnConnectFailure:
+		return 1 << 0
+	case RetryOnReset:
+		return 1 << 1
+	case RetryOn5xx:
+		return 1 << 2
+	case RetryOnGatewayError:
+		return 1 << 3
+	case RetryOnRetriable4xx:
+		return 1 << 4
+	}
+	return 0
+}
+
+// Destination is a compiled Backend.
+type Destination struct {
+	Name      string
+	Namespace string
+	Endpoints []*balancing.Endpoint
+	Balancer  balancing.Balancer
+}
+
+// EmptySnapshot is the snapshot before any configuration: every outbound
+// request gets 404 and inbound requests 503.
+func EmptySnapshot() *Snapshot {
+	return &Snapshot{Config: &Config{}}
+}
+
+// Service returns the route table of a canonical authority (see
+// CanonicalAuthority), or nil.
+func (s *Snapshot) Service(authority string) *ServiceTable { return s.services[authority] }
+
+// NewSnapshot validates cfg and compiles it. Endpoint states of prev (which
+// may be nil) are carried over for endpoints that did not change.
+func NewSnapshot(cfg *Config, prev *Snapshot) (*Snapshot, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := compiler{prev: prev, snap: &Snapshot{
+		Config:    cfg,
+		services:  map[string]*ServiceTable{},
+		endpoints: map[string]*balancing.Endpoint{},
+	}}
+	return c.compile()
+}
+
+type compiler struct {
+	prev         *Snapshot
+	snap         *Snapshot
+	destinations map[string]*Destination
+}
+
+func (c *compiler) compile() (*Snapshot, error) {
+	cfg := c.snap.Config
+	c.destinations = make(map[string]*Destination, len(cfg.Backends))
+	for i := range cfg.Backends {
+		d, err := c.destination(&cfg.Backends[i])
+		if err != nil {
+			return nil, err
+		}
+		c.destinations[backendKey(d.Namespace, d.Name)] = d
+	}
+	for i := range cfg.Outbound.Services {
+		svc := &cfg.Outbound.Services[i]
+		table := &ServiceTable{Name: svc.Name, Namespace: svc.Namespace}
+		routes := svc.Routes
+		if len(routes) == 0 {
+			routes = []Route{{Name: "default", Backends: []BackendRef{{Name: svc.Name}}}}
+		}
+		for j := range routes {
+			table.Rules = append(table.Rules, c.rule(svc, &routes[j]))
+		}
+		for _, a := range cfg.Outbound.authorities(svc) {
+			c.snap.services[a] = table
+		}
+	}
+	in := cfg.Inbound
+	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D()}
+	if in.Target != "" {
+		c.snap.Inbound.Target = c.endpoint(in.Target, "", protocolOrDefault(in.Protocol))
+	}
+	return c.snap, nil
+}
+
+func (c *compiler) destination(b *Backend) (*Destination, error) {
+	bal, err := balancing.New(string(b.LoadBalancer))
+	if err != nil {
+		return nil, fmt.Errorf("backends %s: %w", backendKey(b.Namespace, b.Name), err)
+	}
+	d := &Destination{Name: b.Name, Namespace: b.Namespace, Balancer: bal}
+	var maxInflight int64
+	if b.CircuitBreaker != nil {
+		maxInflight = int64(b.CircuitBreaker.MaxRequests)
+	}
+	for _, e := range b.Endpoints {
+		ep := c.endpoint(e.Address, e.Identity, protocolOrDefault(e.Protocol))
+		ep.SetMaxInflight(maxInflight)
+		d.Endpoints = append(d.Endpoints, ep)
+	}
+	return d, nil
+}
+
+// endpoint returns the state of an endpoint, reused from the previous
+// snapshot when it is the same endpoint.
+func (c *compiler) endpoint(address, identity string, protocol Protocol) *balancing.Endpoint {
+	key := balancing.EndpointKey(address, identity, string(protocol))
+	if ep, ok := c.snap.endpoints[key]; ok {
+		return ep
+	}
+	var ep *balancing.Endpoint
+	if c.prev != nil {
+		ep = c.prev.endpoints[key]
+	}
+	if ep == nil {
+		ep = balancing.NewEndpoint(address, identity, string(protocol))
+	}
+	c.snap.endpoints[key] = ep
+	return ep
+}
+
+func (c *compiler) rule(svc *Service, r *Route) RouteRule {
+	rule := RouteRule{Name: r.Name, Timeout: r.Timeout.D()}
+	if rule.Timeout == 0 {
+		rule.Timeout = svc.Timeout.D()
+	}
+	retries := r.Retries
+	if retries == nil {
+		retries = svc.Retries
+	}
+	rule.Retries = compileRetries(retries)
+	for _, m := range r.Matches {
+		rule.Matches = append(rule.Matches, compileMatch(m))
+	}
+	for _, ref := range r.Backends {
+		w := uint64(1)
+		if ref.Weight != nil {
+			w = uint64(*ref.Weight)
+		}
+		if w == 0 {
+			continue
+		}
+		rule.TotalWeight += w
+		rule.Destinations = append(rule.Destinations, WeightedDestination{
+			Destination: c.destinations[backendKey(refNamespace(ref, svc), ref.Name)],
+			Cumulative:  rule.TotalWeight,
+		})
+	}
+	if m := r.Mirror; m != nil {
+		pct := 100.0
+		if m.Percent != nil {
+			pct = *m.Percent
+		}
+		rule.Mirror = &MirrorRule{Destination: c.destinations[backendKey(refNamespace(m.Backend, svc), m.Backend.Name)], Percent: pct}
+	}
+	return rule
+}
+
+func refNamespace(ref BackendRef, svc *Service) string {
+	if ref.Namespace != "" {
+		return ref.Namespace
+	}
+	return svc.Namespace
+}
+
+func compileMatch(m Match) RequestMatch {
+	rm := RequestMatch{Method: m.Method}
+	if m.Path != nil {
+		rm.PathType = m.Path.Type
+		if rm.PathType == "" {
+			rm.PathType = PathPrefix
+		}
+		rm.Path = m.Path.Value
+		if rm.PathType == PathRegularExpression {
+			rm.PathRE = regexp.MustCompile(anchored(m.Path.Value)) // Validate compiled it already
+		}
+	}
+	for _, h := range m.Headers {
+		rm.Headers = append(rm.Headers, compileHeader(h))
+	}
+	return rm
+}
+
+func compileHeader(h HeaderMatch) HeaderCondition {
+	hc := HeaderCondition{Name: http.CanonicalHeaderKey(h.Name), Value: h.Value}
+	if h.Type == HeaderRegularExpression {
+		hc.RE = regexp.MustCompile(anchored(h.Value))
+	}
+	return hc
+}
+
+// anchored makes a regular expression match the whole input, as Gateway API
+// and Envoy do.
+func anchored(re string) string { return `^(?:` + re + `)$` }
+
+// Defaults of RetryPolicy, documented on its fields.
+const (
+	defaultRetryAttempts       = 2
+	defaultRetryBudgetRatio    = 0.2
+	defaultMinRetriesPerSecond = 10
+)
+
+func compileRetries(p *RetryPolicy) *RetryRule {
+	if p == nil {
+		return nil
+	}
+	r := &RetryRule{
+		Attempts:            defaultRetryAttempts,
+		PerTryTimeout:       p.PerTryTimeout.D(),
+		BudgetRatio:         defaultRetryBudgetRatio,
+		MinRetriesPerSecond: defaultMinRetriesPerSecond,
+	}
+	if p.Attempts != nil {
+		r.Attempts = *p.Attempts
+	}
+	if p.BudgetRatio != nil {
+		r.BudgetRatio = *p.BudgetRatio
+	}
+	if p.MinRetriesPerSecond != nil {
+		r.MinRetriesPerSecond = *p.MinRetriesPerSecond
+	}
+	on := p.RetryOn
+	if len(on) == 0 {
+		on = []RetryCondition{RetryOnConnectFailure, RetryOnGatewayError}
+	}
+	for _, c := range on {
+		r.On |= retryBit(c)
+	}
+	return r
+}
+
+func protocolOrDefault(p Protocol) Protocol {
+	if p == "" {
+		return ProtocolHTTP1
+	}
+	return p
+}

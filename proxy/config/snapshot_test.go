@@ -1,0 +1,73 @@
+package config
+
+import (
+	"testing"
+)
+
+func TestSnapshot_ReachesAServiceByEveryKubernetesName(t *testing.T) {
+	cfg, err := Load(mustReadExample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := NewSnapshot(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"app", "app:80", "APP.demo:80", "app.demo.svc:80", "app.demo.svc.cluster.local", "app.demo.svc.cluster.local:80"} {
+		if tbl := snap.Service(CanonicalAuthority(host)); tbl == nil || tbl.Name != "app" {
+			t.Errorf("Host %q: no route table for app", host)
+		}
+	}
+	if snap.Service(CanonicalAuthority("app:81")) != nil {
+		t.Error("app:81 found a route table; the Service listens on 80 only")
+	}
+	split := snap.Service("app:80").Rules[1]
+	if split.TotalWeight != 100 || split.Destinations[0].Cumulative != 90 || split.Destinations[1].Destination.Name != "app-canary" {
+		t.Errorf("split rule = %+v, want 90/10 primary/canary", split)
+	}
+	if r := split.Retries; r == nil || r.Attempts != 2 || !r.On.Has(RetryOnGatewayError) || r.On.Has(RetryOn5xx) {
+		t.Errorf("retries inherited from the Service = %+v", r)
+	}
+}
+
+func TestSnapshot_KeepsEndpointStateAcrossSwaps(t *testing.T) {
+	cfg, err := Load(mustReadExample(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := NewSnapshot(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := first.Service("app:80").Rules[1].Destinations[0].Destination.Endpoints[0]
+	ep.Start() // one request in flight across the swap
+
+	cfg2, _ := Load(mustReadExample(t))
+	cfg2.Backends[0].Endpoints[1].Address = "198.18.0.99:8080"
+	second, err := NewSnapshot(cfg2, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := second.Service("app:80").Rules[1].Destinations[0].Destination.Endpoints
+	if eps[0] != ep || eps[0].Inflight() != 1 {
+		t.Error("an unchanged endpoint lost its state on the swap")
+	}
+	if eps[1].Address != "198.18.0.99:8080" || eps[1].Inflight() != 0 {
+		t.Errorf("a changed endpoint = %s inflight %d, want fresh 198.18.0.99:8080", eps[1].Address, eps[1].Inflight())
+	}
+}
+
+func TestSnapshot_ServiceWithoutRoutesGoesToItsOwnBackend(t *testing.T) {
+	cfg := &Config{
+		Outbound: Outbound{Services: []Service{{Name: "db", Namespace: "demo", Port: 5432}}},
+		Backends: []Backend{{Name: "db", Namespace: "demo", Endpoints: []Endpoint{{Address: "127.0.0.1:5432"}}}},
+	}
+	snap, err := NewSnapshot(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := snap.Service("db.demo:5432").Rules
+	if len(rules) != 1 || len(rules[0].Matches) != 0 || rules[0].Destinations[0].Destination.Name != "db" {
+		t.Errorf("rules = %+v, want one catch-all rule to backend db", rules)
+	}
+}
