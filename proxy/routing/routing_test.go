@@ -1,7 +1,6 @@
 package routing
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
