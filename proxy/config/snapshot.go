@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/balancing"
+	"github.com/sluicemesh/sluice/proxy/retry"
 )
 
 // Snapshot is a validated Config compiled for the request path: authorities
@@ -28,10 +29,11 @@ type Snapshot struct {
 
 // InboundRule is the compiled Inbound.
 type InboundRule struct {
-	// Target is the application endpoint; nil when no target is configured.
-	Target  *balancing.Endpoint
-	Service string
-	Timeout time.Duration
+	// Application is the destination of inbound requests: the application's
+	// Target as a single-endpoint destination; nil when no target is set.
+	Application *Destination
+	Service     string
+	Timeout     time.Duration
 }
 
 // ServiceTable is one Service's compiled route table.
@@ -51,7 +53,8 @@ type RouteRule struct {
 	TotalWeight uint64
 	Mirror      *MirrorRule
 	Timeout     time.Duration
-	Retries     *RetryRule
+	// Retries is nil when the route does not retry.
+	Retries *retry.Policy
 }
 
 // WeightedDestination is a destination and the sum of weights up to and
@@ -83,37 +86,6 @@ type HeaderCondition struct {
 	Name  string
 	Value string
 	RE    *regexp.Regexp // nil for an exact match
-}
-
-// RetryRule is a RetryPolicy with its defaults applied.
-type RetryRule struct {
-	Attempts            int
-	PerTryTimeout       time.Duration
-	On                  RetryConditions
-	BudgetRatio         float64
-	MinRetriesPerSecond int
-}
-
-// RetryConditions is a set of RetryCondition.
-type RetryConditions uint8
-
-// Has reports whether c is in the set.
-func (s RetryConditions) Has(c RetryCondition) bool { return s&retryBit(c) != 0 }
-
-func retryBit(c RetryCondition) RetryConditions {
-	switch c {
-	case RetryOnConnectFailure:
-		return 1 << 0
-	case RetryOnReset:
-		return 1 << 1
-	case RetryOn5xx:
-		return 1 << 2
-	case RetryOnGatewayError:
-		return 1 << 3
-	case RetryOnRetriable4xx:
-		return 1 << 4
-	}
-	return 0
 }
 
 // Destination is a compiled Backend.
@@ -181,7 +153,11 @@ func (c *compiler) compile() (*Snapshot, error) {
 	in := cfg.Inbound
 	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D()}
 	if in.Target != "" {
-		c.snap.Inbound.Target = c.endpoint(in.Target, "", protocolOrDefault(in.Protocol))
+		c.snap.Inbound.Application = &Destination{
+			Name:      in.Service,
+			Endpoints: []*balancing.Endpoint{c.endpoint(in.Target, "", protocolOrDefault(in.Protocol))},
+			Balancer:  balancing.PeakEWMA{},
+		}
 	}
 	return c.snap, nil
 }
@@ -303,33 +279,39 @@ const (
 	defaultMinRetriesPerSecond = 10
 )
 
-func compileRetries(p *RetryPolicy) *RetryRule {
+func compileRetries(p *RetryPolicy) *retry.Policy {
 	if p == nil {
 		return nil
 	}
-	r := &RetryRule{
-		Attempts:            defaultRetryAttempts,
-		PerTryTimeout:       p.PerTryTimeout.D(),
-		BudgetRatio:         defaultRetryBudgetRatio,
-		MinRetriesPerSecond: defaultMinRetriesPerSecond,
-	}
+	attempts, ratio, minPerSec := defaultRetryAttempts, defaultRetryBudgetRatio, defaultMinRetriesPerSecond
 	if p.Attempts != nil {
-		r.Attempts = *p.Attempts
+		attempts = *p.Attempts
 	}
 	if p.BudgetRatio != nil {
-		r.BudgetRatio = *p.BudgetRatio
+		ratio = *p.BudgetRatio
 	}
 	if p.MinRetriesPerSecond != nil {
-		r.MinRetriesPerSecond = *p.MinRetriesPerSecond
+		minPerSec = *p.MinRetriesPerSecond
 	}
 	on := p.RetryOn
 	if len(on) == 0 {
 		on = []RetryCondition{RetryOnConnectFailure, RetryOnGatewayError}
 	}
+	var conds retry.Conditions
 	for _, c := range on {
-		r.On |= retryBit(c)
+		conds |= retryConditions[c]
 	}
-	return r
+	// The budget belongs to the route in this snapshot: a reload starts it
+	// afresh, which at worst lets one window's worth of extra retries through.
+	return &retry.Policy{Attempts: attempts, PerTryTimeout: p.PerTryTimeout.D(), On: conds, Budget: retry.NewBudget(ratio, minPerSec)}
+}
+
+var retryConditions = map[RetryCondition]retry.Conditions{
+	RetryOnConnectFailure: retry.ConnectFailure,
+	RetryOnReset:          retry.Reset,
+	RetryOn5xx:            retry.ServerError,
+	RetryOnGatewayError:   retry.GatewayError,
+	RetryOnRetriable4xx:   retry.Retriable4xx,
 }
 
 func protocolOrDefault(p Protocol) Protocol {

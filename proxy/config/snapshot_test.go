@@ -2,6 +2,8 @@ package config
 
 import (
 	"testing"
+
+	"github.com/sluicemesh/sluice/proxy/retry"
 )
 
 func TestSnapshot_ReachesAServiceByEveryKubernetesName(t *testing.T) {
@@ -25,7 +27,7 @@ func TestSnapshot_ReachesAServiceByEveryKubernetesName(t *testing.T) {
 	if split.TotalWeight != 100 || split.Destinations[0].Cumulative != 90 || split.Destinations[1].Destination.Name != "app-canary" {
 		t.Errorf("split rule = %+v, want 90/10 primary/canary", split)
 	}
-	if r := split.Retries; r == nil || r.Attempts != 2 || !r.On.Has(RetryOnGatewayError) || r.On.Has(RetryOn5xx) {
+	if r := split.Retries; r == nil || r.Attempts != 2 || r.On&retry.GatewayError == 0 || r.On&retry.ServerError != 0 || r.Budget == nil {
 		t.Errorf("retries inherited from the Service = %+v", r)
 	}
 }
