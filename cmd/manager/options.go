@@ -1,0 +1,122 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+)
+
+// certMode says who provides the admission webhooks' serving certificate.
+type certMode string
+
+const (
+	// certModeSelfManaged: the manager issues and rotates its own certificate,
+	// stores it in a Secret and patches caBundle (plain kustomize installs and
+	// local runs: no cert-manager needed).
+	certModeSelfManaged certMode = "self-managed"
+	// certModeExternal: cert-manager or OLM mounts the certificate into the
+	// cert dir; the manager only serves it.
+	certModeExternal certMode = "external"
+)
+
+// options are the manager's flags. Every component must run from flags and env
+// alone, so that a local run needs no in-cluster files.
+type options struct {
+	metricsAddr          string
+	secureMetrics        bool
+	probeAddr            string
+	enableLeaderElection bool
+	leaderElectionNS     string
+	namespace            string
+	enableHTTP2          bool
+
+	enableWebhooks     bool
+	webhookHost        string
+	webhookPort        int
+	webhookCertDir     string
+	webhookCertMode    certMode
+	webhookCertSecret  string
+	webhookServiceName string
+	webhookIPSANs      []net.IP
+	mutatingWebhook    string
+	validatingWebhook  string
+
+	metricsServer string
+}
+
+// podNamespaceEnv is set from the downward API in config/manager/manager.yaml.
+const podNamespaceEnv = "POD_NAMESPACE"
+
+func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
+	var o options
+	var certModeFlag, ipSANs string
+	defaultNS := os.Getenv(podNamespaceEnv)
+	if defaultNS == "" {
+		defaultNS = "sluice-system"
+	}
+
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8443",
+		"Address the metrics endpoint binds to; ':8080' for plain HTTP with --metrics-secure=false, '0' disables it.")
+	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS, allowing only authenticated and authorized callers (TokenReview/SubjectAccessReview).")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	fs.BoolVar(&o.enableLeaderElection, "leader-elect", true,
+		"Elect a leader so only one manager replica reconciles at a time.")
+	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",
+		"Namespace of the leader election Lease; defaults to --namespace.")
+	fs.StringVar(&o.namespace, "namespace", defaultNS,
+		"Namespace Sluice runs in (its Secrets, Lease and control plane); defaults to $POD_NAMESPACE, else sluice-system.")
+	fs.BoolVar(&o.enableHTTP2, "enable-http2", false,
+		"Serve webhooks and metrics over HTTP/2; off by default because of the HTTP/2 rapid reset CVEs.")
+
+	fs.BoolVar(&o.enableWebhooks, "enable-webhooks", true, "Serve the admission webhooks.")
+	fs.StringVar(&o.webhookHost, "webhook-host", "", "Address the webhook server binds to (empty: all).")
+	fs.IntVar(&o.webhookPort, "webhook-port", 9443, "Port of the webhook server.")
+	fs.StringVar(&o.webhookCertDir, "webhook-cert-dir", "/tmp/k8s-webhook-server/serving-certs",
+		"Directory holding tls.crt and tls.key of the webhook server (where OLM and cert-manager mount them).")
+	fs.StringVar(&certModeFlag, "webhook-cert-mode", string(certModeSelfManaged),
+		"Who provides the webhook certificate: self-managed (issued, rotated and injected by the manager) or external (cert-manager, OLM).")
+	fs.StringVar(&o.webhookCertSecret, "webhook-cert-secret", "sluice-webhook-server-cert",
+		"Secret in --namespace that keeps the self-managed webhook certificate.")
+	fs.StringVar(&o.webhookServiceName, "webhook-service-name", "sluice-webhook-service",
+		"Service in front of the webhook server; its DNS names go into the self-managed certificate.")
+	fs.StringVar(&ipSANs, "webhook-ip-sans", "",
+		"Comma-separated IP addresses to add to the self-managed certificate (local runs register webhooks by URL on 127.0.0.1).")
+	fs.StringVar(&o.mutatingWebhook, "mutating-webhook-configuration", "sluice-mutating-webhook-configuration",
+		"MutatingWebhookConfiguration whose caBundle the manager keeps current.")
+	fs.StringVar(&o.validatingWebhook, "validating-webhook-configuration", "sluice-validating-webhook-configuration",
+		"ValidatingWebhookConfiguration whose caBundle the manager keeps current.")
+
+	fs.StringVar(&o.metricsServer, "metrics-server", "",
+		"Prometheus address for canary analysis when neither the Canary nor the Mesh names one.")
+
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+
+	o.webhookCertMode = certMode(certModeFlag)
+	switch o.webhookCertMode {
+	case certModeSelfManaged, certModeExternal:
+	default:
+		return o, fmt.Errorf("--webhook-cert-mode: %q is neither %q nor %q", certModeFlag, certModeSelfManaged, certModeExternal)
+	}
+	for _, s := range strings.Split(ipSANs, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		ip := net.ParseIP(s)
+		if ip == nil {
+			return o, fmt.Errorf("--webhook-ip-sans: %q is not an IP address", s)
+		}
+		o.webhookIPSANs = append(o.webhookIPSANs, ip)
+	}
+	if o.webhookPort < 1 || o.webhookPort > 65535 {
+		return o, fmt.Errorf("--webhook-port: %d is outside 1..65535", o.webhookPort)
+	}
+	if o.leaderElectionNS == "" {
+		o.leaderElectionNS = o.namespace
+	}
+	return o, nil
+}
