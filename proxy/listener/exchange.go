@@ -1,0 +1,33 @@
+package listener
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/retry"
+)
+
+// exchange is what the handler decided about one request, handed to the
+// transport and error handler through the request context, and what they
+// report back.
+type exchange struct {
+	// dest is the backend the request goes to.
+	dest *config.Destination
+	// retries is nil when the request is tried once.
+	retries *retry.Policy
+	// status is the status code answered to the client, set by ModifyResponse
+	// or the error handler.
+	status int
+}
+
+type exchangeKey struct{}
+
+func withExchange(r *http.Request, ex *exchange) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+}
+
+func exchangeOf(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}

@@ -1,0 +1,38 @@
+package listener
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/metrics"
+)
+
+// Inbound handles requests to the application next to the proxy and
+// measures them: the inbound metrics are what the Canary analysis queries.
+type Inbound struct {
+	store *config.Store
+	fwd   *forwarder
+}
+
+var _ http.Handler = (*Inbound)(nil)
+
+// NewInbound returns the inbound handler. rec and log may be nil.
+func NewInbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger) *Inbound {
+	return &Inbound{store: store, fwd: newForwarder(rec, log)}
+}
+
+func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rule := &in.store.Load().Inbound
+	key := metrics.Key{Direction: metrics.Inbound, Service: rule.Service}
+	if rule.Application == nil {
+		in.fwd.reject(w, key, start, http.StatusServiceUnavailable, "no application target")
+		return
+	}
+	in.fwd.forward(w, r, &exchange{dest: rule.Application}, key, start, rule.Timeout)
+}
+
+// CloseIdleConnections closes kept-alive connections to the application.
+func (in *Inbound) CloseIdleConnections() { in.fwd.upstream.CloseIdleConnections() }

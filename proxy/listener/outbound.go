@@ -1,0 +1,96 @@
+package listener
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/metrics"
+	"github.com/sluicemesh/sluice/proxy/routing"
+)
+
+// maxMirrorsInFlight bounds the mirrored requests pending at once; beyond it
+// mirror copies are dropped rather than queued, so a slow shadow backend can
+// never hold back real traffic or memory.
+const maxMirrorsInFlight = 64
+
+// mirrorTimeout bounds a mirrored request.
+const mirrorTimeout = 10 * time.Second
+
+// Outbound handles the application's requests to Services: it finds the
+// Service by the request's authority, the route, a backend by weight, and
+// forwards to one of its endpoints.
+type Outbound struct {
+	store   *config.Store
+	fwd     *forwarder
+	mirrors chan struct{}
+}
+
+var _ http.Handler = (*Outbound)(nil)
+
+// NewOutbound returns the outbound handler. rec and log may be nil.
+func NewOutbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger) *Outbound {
+	return &Outbound{store: store, fwd: newForwarder(rec, log), mirrors: make(chan struct{}, maxMirrorsInFlight)}
+}
+
+func (o *Outbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	snap := o.store.Load()
+	key := metrics.Key{Direction: metrics.Outbound}
+	table, rule := routing.Find(snap, r)
+	if table == nil {
+		o.fwd.reject(w, key, start, http.StatusNotFound, "unknown authority")
+		return
+	}
+	key.Service = table.Name
+	if rule == nil {
+		o.fwd.reject(w, key, start, http.StatusNotFound, "no route")
+		return
+	}
+	dest := routing.PickDestination(rule)
+	if dest == nil {
+		o.fwd.reject(w, key, start, http.StatusServiceUnavailable, "no backend")
+		return
+	}
+	key.Backend = dest.Name
+	if routing.ShouldMirror(rule) {
+		o.mirror(r, rule.Mirror.Destination)
+	}
+	o.fwd.forward(w, r, &exchange{dest: dest, retries: rule.Retries}, key, start, rule.Timeout)
+}
+
+// mirror sends a copy of a request without a body to the shadow destination
+// and ignores the answer. Requests with a body are not mirrored: copying a
+// streamed body would make the real request wait for the shadow.
+func (o *Outbound) mirror(r *http.Request, dest *config.Destination) {
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		return
+	}
+	select {
+	case o.mirrors <- struct{}{}:
+	default:
+		return // too many mirrors in flight: drop this copy
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), mirrorTimeout)
+	shadow := r.Clone(ctx)
+	shadow.RequestURI = ""
+	shadow.Body = nil
+	shadow.URL.Scheme = "http"
+	go func() {
+		defer func() { <-o.mirrors }()
+		defer cancel()
+		shadow = withExchange(shadow, &exchange{dest: dest})
+		resp, _, err := o.fwd.upstream.try(shadow, dest, nil, 0)
+		if err != nil {
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}()
+}
+
+// CloseIdleConnections closes kept-alive upstream connections.
+func (o *Outbound) CloseIdleConnections() { o.fwd.upstream.CloseIdleConnections() }

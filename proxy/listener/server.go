@@ -1,0 +1,28 @@
+package listener
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// NewServer returns an http.Server for a listener handler that speaks
+// HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as gRPC clients use) on the
+// same port.
+func NewServer(h http.Handler, log *slog.Logger) *http.Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	return &http.Server{
+		Handler:   h,
+		Protocols: &protocols,
+		// Slow or idle clients must not hold connections forever; bodies
+		// may take their time (uploads, streams).
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}

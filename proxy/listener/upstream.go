@@ -1,0 +1,223 @@
+package listener
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/balancing"
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/retry"
+)
+
+var (
+	// errNoEndpoint: the backend has no available endpoint (answered 503).
+	errNoEndpoint = errors.New("no available endpoint")
+	// errPerTryTimeout: a try got no response headers in time (answered 504
+	// when it was the last try).
+	errPerTryTimeout = errors.New("per-try timeout")
+)
+
+// maxReplayBody is the largest request body buffered so that the request can
+// be retried. Larger or unsized bodies stream and are not retried (except
+// after a failed dial, which never read them).
+const maxReplayBody = 64 << 10
+
+// upstream is the ReverseProxy's transport: for each try it picks an endpoint
+// of the exchange's destination, sends the request over HTTP/1.1 or h2c as the
+// endpoint speaks, and retries within the route's policy and budget.
+type upstream struct {
+	http1 *http.Transport
+	h2c   *http.Transport
+}
+
+var _ http.RoundTripper = (*upstream)(nil)
+
+// UpstreamIdleConnsPerHost is the keep-alive pool kept per endpoint.
+const UpstreamIdleConnsPerHost = 256
+
+func newUpstream() *upstream {
+	return &upstream{http1: newTransport(false), h2c: newTransport(true)}
+}
+
+func newTransport(h2c bool) *http.Transport {
+	var protocols http.Protocols
+	if h2c {
+		protocols.SetUnencryptedHTTP2(true)
+	} else {
+		protocols.SetHTTP1(true)
+	}
+	return &http.Transport{
+		Protocols: &protocols,
+		// Never an HTTP proxy from the environment: the mesh is the proxy.
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          16 * UpstreamIdleConnsPerHost,
+		MaxIdleConnsPerHost:   UpstreamIdleConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		// Pass bodies through as they are: a proxy must not add
+		// Accept-Encoding and decompress behind the client's back.
+		DisableCompression: true,
+	}
+}
+
+// CloseIdleConnections closes the kept-alive upstream connections.
+func (u *upstream) CloseIdleConnections() {
+	u.http1.CloseIdleConnections()
+	u.h2c.CloseIdleConnections()
+}
+
+func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
+	ex := exchangeOf(req.Context())
+	p := ex.retries
+	if p == nil || p.Attempts == 0 {
+		resp, _, err := u.try(req, ex.dest, nil, 0)
+		return resp, err
+	}
+	idempotent := retry.Idempotent(req)
+	replayable := makeReplayable(req)
+	p.Budget.Request()
+	var avoid *balancing.Endpoint
+	for attempt := 0; ; attempt++ {
+		r := req
+		if attempt > 0 {
+			if r = cloneForRetry(req); r == nil {
+				return nil, errors.New("request body cannot be replayed")
+			}
+		}
+		resp, ep, err := u.try(r, ex.dest, avoid, p.PerTryTimeout)
+		if attempt == p.Attempts || req.Context().Err() != nil {
+			return resp, err
+		}
+		var again bool
+		if err != nil {
+			// A failed dial never read the body, so it is replayable anyway.
+			again = (replayable || retry.IsConnectFailure(err)) && p.RetryError(err, idempotent, errors.Is(err, errPerTryTimeout))
+		} else {
+			again = replayable && p.RetryStatus(resp.StatusCode, idempotent)
+		}
+		if !again || !p.Budget.Withdraw() {
+			return resp, err
+		}
+		if resp != nil {
+			// Drain a little so the connection can be reused, then drop it.
+			_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+			_ = resp.Body.Close()
+		}
+		if err := waitBeforeRetry(req.Context(), ex.dest, ep, attempt); err != nil {
+			return nil, err
+		}
+		avoid = ep
+	}
+}
+
+// try sends one try to an endpoint other than avoid when there is one.
+func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balancing.Endpoint, perTry time.Duration) (*http.Response, *balancing.Endpoint, error) {
+	ep := pick(dest, avoid)
+	if ep == nil {
+		return nil, nil, errNoEndpoint
+	}
+	req.URL.Host = ep.Address
+	rt := u.http1
+	if ep.Protocol == string(config.ProtocolH2) || ep.Protocol == string(config.ProtocolGRPC) {
+		rt = u.h2c
+	}
+	if perTry <= 0 {
+		start := ep.Start()
+		resp, err := rt.RoundTrip(req)
+		ep.Done(start)
+		return resp, ep, err
+	}
+	ctx, cancel := context.WithCancel(req.Context())
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(perTry, func() {
+		timedOut.Store(true)
+		cancel()
+	})
+	start := ep.Start()
+	resp, err := rt.RoundTrip(req.WithContext(ctx))
+	ep.Done(start)
+	if !timer.Stop() && timedOut.Load() {
+		// The timer fired: whatever came back is cut off.
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		return nil, ep, errPerTryTimeout
+	}
+	return resp, ep, err
+}
+
+// pick asks the balancer for an endpoint, avoiding the one that just failed
+// when another is available.
+func pick(dest *config.Destination, avoid *balancing.Endpoint) *balancing.Endpoint {
+	if dest == nil {
+		return nil
+	}
+	ep := dest.Balancer.Pick(dest.Endpoints)
+	if ep == nil || ep != avoid || len(dest.Endpoints) < 2 {
+		return ep
+	}
+	for _, other := range dest.Endpoints {
+		if other != avoid && other.Available() {
+			return other
+		}
+	}
+	return ep
+}
+
+// waitBeforeRetry retries at once on another endpoint, and backs off (25ms,
+// 50ms, ...) before trying the same one again.
+func waitBeforeRetry(ctx context.Context, dest *config.Destination, failed *balancing.Endpoint, attempt int) error {
+	if failed == nil || len(dest.Endpoints) > 1 {
+		return nil
+	}
+	t := time.NewTimer((25 * time.Millisecond) << attempt)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// makeReplayable buffers a small request body so that it can be sent again,
+// and reports whether the request can be retried.
+func makeReplayable(req *http.Request) bool {
+	if req.Body == nil || req.Body == http.NoBody {
+		return true
+	}
+	if req.ContentLength <= 0 || req.ContentLength > maxReplayBody {
+		return false
+	}
+	buf := make([]byte, req.ContentLength)
+	if _, err := io.ReadFull(req.Body, buf); err != nil {
+		return false
+	}
+	_ = req.Body.Close()
+	req.Body = io.NopCloser(bytes.NewReader(buf))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
+	return true
+}
+
+// cloneForRetry copies the request for another try, with a fresh body.
+func cloneForRetry(req *http.Request) *http.Request {
+	r := req.Clone(req.Context())
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return nil
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return nil
+		}
+		r.Body = body
+	}
+	return r
+}
