@@ -60,6 +60,17 @@ func TestEndpoint_EstimateFallsBackAfterAPeak(t *testing.T) {
 	}
 }
 
+func TestPeakEWMA_AvoidsAnEndpointThatFailsFast(t *testing.T) {
+	eps := endpoints(2)
+	eps[0].Done(eps[0].Start(), true) // a refused connection: instant, but a failure
+	eps[1].Done(eps[1].Start(), false)
+	for range 100 {
+		if (PeakEWMA{}).Pick(eps) != eps[1] {
+			t.Fatal("picked the endpoint whose last try failed")
+		}
+	}
+}
+
 func TestBalancers_SkipUnavailableEndpoints(t *testing.T) {
 	for name, b := range map[string]Balancer{"PeakEWMA": PeakEWMA{}, "RoundRobin": &RoundRobin{}} {
 		t.Run(name, func(t *testing.T) {
@@ -121,6 +132,6 @@ func BenchmarkPeakEWMAPick(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e := PeakEWMA{}.Pick(eps)
-		e.Done(e.Start())
+		e.Done(e.Start(), false)
 	}
 }

@@ -17,6 +17,10 @@ const (
 	// idlePenalty is the cost of an endpoint whose estimate decayed to zero but
 	// has requests outstanding, so it is not mistaken for a free one.
 	idlePenalty = float64(time.Second)
+	// failurePenalty is the latency recorded for a try that got no response
+	// (refused or broken connection). Such failures are fast, and without a
+	// penalty the balancer would favour the endpoint that fails quickest.
+	failurePenalty = float64(time.Second)
 )
 
 // clockStart anchors the monotonic clock the endpoints use.
@@ -94,12 +98,17 @@ func (e *Endpoint) Start() int64 {
 	return monotonicNow()
 }
 
-// Done records the end of a request started at start (the response headers
-// arrived or it failed) and feeds its latency into the estimate.
-func (e *Endpoint) Done(start int64) {
+// Done records the end of a request started at start: the response headers
+// arrived, or it failed without a response. Its latency, or a penalty for a
+// failure, feeds the estimate.
+func (e *Endpoint) Done(start int64, failed bool) {
 	e.inflight.Add(-1)
 	now := monotonicNow()
-	e.observe(float64(now-start), now)
+	rtt := float64(now - start)
+	if failed {
+		rtt = max(rtt, failurePenalty)
+	}
+	e.observe(rtt, now)
 }
 
 // observe is the peak-EWMA update: a latency above the estimate replaces it at

@@ -131,7 +131,7 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 	if perTry <= 0 {
 		start := ep.Start()
 		resp, err := rt.RoundTrip(req)
-		ep.Done(start)
+		ep.Done(start, endpointFailed(req, err))
 		return resp, ep, err
 	}
 	ctx, cancel := context.WithCancel(req.Context())
@@ -142,7 +142,7 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 	})
 	start := ep.Start()
 	resp, err := rt.RoundTrip(req.WithContext(ctx))
-	ep.Done(start)
+	ep.Done(start, timedOut.Load() || endpointFailed(req, err))
 	if !timer.Stop() && timedOut.Load() {
 		// The timer fired: whatever came back is cut off.
 		if resp != nil {
@@ -151,6 +151,12 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		return nil, ep, errPerTryTimeout
 	}
 	return resp, ep, err
+}
+
+// endpointFailed says whether a try's error is the endpoint's fault, not the
+// client giving up or the route timing out.
+func endpointFailed(req *http.Request, err error) bool {
+	return err != nil && req.Context().Err() == nil
 }
 
 // pick asks the balancer for an endpoint, avoiding the one that just failed
