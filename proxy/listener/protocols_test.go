@@ -135,4 +135,3 @@ func TestOutbound_UpgradesToWebSocket(t *testing.T) {
 		}
 	}
 }
-
