@@ -1,0 +1,101 @@
+// Command proxy runs Sluice's data-plane sidecar: the inbound listener
+// (14143), the outbound listener (14140) and the admin port (14191). It is
+// configured by flags and environment variables only, so it runs the same as
+// an injected sidecar and as a local process next to a test backend.
+//
+// SIGTERM (or POST /shutdown on the admin port) drains it: the proxy turns
+// unready, stops accepting connections, lets in-flight requests finish within
+// the grace period, then exits.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/config"
+)
+
+// options are the proxy's flags; each has an environment variable, which the
+// flag overrides.
+type options struct {
+	configPath   string
+	pollInterval time.Duration
+	inboundAddr  string
+	outboundAddr string
+	adminAddr    string
+	grace        time.Duration
+	logLevel     string
+}
+
+func parseOptions(args []string) (*options, error) {
+	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	o := &options{}
+	fs.StringVar(&o.configPath, "config", env("SLUICE_CONFIG", ""),
+		"Path of the proxy configuration file, JSON or YAML (env SLUICE_CONFIG). Required.")
+	fs.DurationVar(&o.pollInterval, "config-poll-interval", envDuration("SLUICE_CONFIG_POLL_INTERVAL", config.DefaultPollInterval),
+		"How often the configuration file is checked for changes (env SLUICE_CONFIG_POLL_INTERVAL).")
+	fs.StringVar(&o.inboundAddr, "inbound-addr", env("SLUICE_INBOUND_ADDR", "0.0.0.0:14143"),
+		"Bind address of the inbound listener, traffic to the application (env SLUICE_INBOUND_ADDR).")
+	fs.StringVar(&o.outboundAddr, "outbound-addr", env("SLUICE_OUTBOUND_ADDR", "127.0.0.1:14140"),
+		"Bind address of the outbound listener, traffic from the application (env SLUICE_OUTBOUND_ADDR).")
+	fs.StringVar(&o.adminAddr, "admin-addr", env("SLUICE_ADMIN_ADDR", "0.0.0.0:14191"),
+		"Bind address of the admin port: /metrics, /live, /ready, /config, /shutdown (env SLUICE_ADMIN_ADDR).")
+	fs.DurationVar(&o.grace, "shutdown-grace", envDuration("SLUICE_SHUTDOWN_GRACE", 25*time.Second),
+		"How long in-flight requests may take to finish after SIGTERM (env SLUICE_SHUTDOWN_GRACE). "+
+			"Keep it below the pod's terminationGracePeriodSeconds.")
+	fs.StringVar(&o.logLevel, "log-level", env("SLUICE_LOG_LEVEL", "info"),
+		"Log level: debug, info, warn or error (env SLUICE_LOG_LEVEL).")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	if o.configPath == "" {
+		return nil, fmt.Errorf("--config (or SLUICE_CONFIG) is required")
+	}
+	return o, nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(name); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		fmt.Fprintf(os.Stderr, "ignoring %s=%q: not a duration\n", name, v)
+	}
+	return def
+}
+
+func main() {
+	o, err := parseOptions(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "invalid --log-level %q\n", o.logLevel)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, o, log); err != nil {
+		log.Error("Proxy failed", "error", err)
+		os.Exit(1)
+	}
+}

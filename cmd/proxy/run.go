@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/admin"
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/listener"
+	"github.com/sluicemesh/sluice/proxy/metrics"
+)
+
+// run serves until ctx ends or /shutdown is called, then drains.
+func run(ctx context.Context, o *options, log *slog.Logger) error {
+	ctx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
+
+	id := metrics.IdentityFromEnv()
+	rec := metrics.New(id)
+	store := config.NewStore()
+	source := &config.FileSource{Path: o.configPath, Interval: o.pollInterval, Log: log}
+	sourceDone := make(chan struct{})
+	go func() {
+		defer close(sourceDone)
+		_ = source.Run(ctx, store.Apply)
+	}()
+
+	outbound := listener.NewOutbound(store, rec, log)
+	inbound := listener.NewInbound(store, rec, log)
+	var draining atomic.Bool
+	traffic := []*namedServer{
+		{name: "inbound", addr: o.inboundAddr, srv: listener.NewServer(inbound, log)},
+		{name: "outbound", addr: o.outboundAddr, srv: listener.NewServer(outbound, log)},
+	}
+	adminSrv := &namedServer{name: "admin", addr: o.adminAddr, srv: &http.Server{
+		Handler: admin.NewHandler(admin.Options{
+			Store:    store,
+			Gatherer: rec.Registry(),
+			Ready:    func() bool { return store.Loaded() && !draining.Load() },
+			Shutdown: shutdown,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}}
+
+	// Bind everything before serving anything, so a port conflict fails the
+	// start instead of leaving a half-working proxy.
+	all := append([]*namedServer{adminSrv}, traffic...)
+	for _, s := range all {
+		if err := s.listen(); err != nil {
+			for _, b := range all {
+				b.closeListener()
+			}
+			return err
+		}
+	}
+	serveErr := make(chan error, len(all))
+	for _, s := range all {
+		log.Info("Listening", "listener", s.name, "address", s.ln.Addr().String())
+		go func() { serveErr <- s.serve() }()
+	}
+	log.Info("Proxy started", "namespace", id.Namespace, "pod", id.Pod, "workload", id.Workload, "config", o.configPath)
+
+	var failure error
+	select {
+	case <-ctx.Done():
+	case failure = <-serveErr:
+		log.Error("A listener stopped", "error", failure)
+	}
+
+	draining.Store(true)
+	log.Info("Draining", "grace", o.grace.String())
+	drainCtx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range traffic {
+		wg.Go(func() { s.drain(drainCtx, log) })
+	}
+	wg.Wait()
+	outbound.CloseIdleConnections()
+	inbound.CloseIdleConnections()
+	adminSrv.drain(drainCtx, log)
+	<-sourceDone
+	log.Info("Proxy stopped")
+	return failure
+}
+
+// namedServer is one listener of the proxy.
+type namedServer struct {
+	name string
+	addr string
+	srv  *http.Server
+	ln   net.Listener
+}
+
+func (s *namedServer) listen() error {
+	ln, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+func (s *namedServer) closeListener() {
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+}
+
+func (s *namedServer) serve() error {
+	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("%s listener: %w", s.name, err)
+	}
+	return nil
+}
+
+// drain stops accepting, waits for in-flight requests until ctx ends, then
+// closes what is left.
+func (s *namedServer) drain(ctx context.Context, log *slog.Logger) {
+	if err := s.srv.Shutdown(ctx); err != nil {
+		log.Warn("Grace period over, closing connections with requests in flight", "listener", s.name, "error", err)
+		_ = s.srv.Close()
+	}
+}
