@@ -24,11 +24,11 @@ func strategyDeployments(deployments []*unstructured.Unstructured, image string)
 	for _, u := range deployments {
 		spec, ok, err := unstructured.NestedMap(u.Object, "spec")
 		if err != nil || !ok {
-			return nil, fmt.Errorf("Deployment %s has no spec", u.GetName())
+			return nil, fmt.Errorf("rendered Deployment %s has no spec", u.GetName())
 		}
 		containers, _, err := unstructured.NestedSlice(spec, "template", "spec", "containers")
 		if err != nil {
-			return nil, fmt.Errorf("Deployment %s: %w", u.GetName(), err)
+			return nil, fmt.Errorf("rendered Deployment %s: %w", u.GetName(), err)
 		}
 		for _, c := range containers {
 			if c, ok := c.(map[string]any); ok && c["name"] == managerContainer {

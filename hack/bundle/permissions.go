@@ -38,7 +38,7 @@ func permissionsFor(r *renderedObjects, operatorAccounts map[string]bool) (grant
 		}
 		rules, err := r.rulesOf(b.RoleRef)
 		if err != nil {
-			return g, fmt.Errorf("RoleBinding %s: %w", b.Name, err)
+			return g, fmt.Errorf("binding RoleBinding %s: %w", b.Name, err)
 		}
 		for _, sa := range accounts {
 			namespaced[sa] = append(namespaced[sa], rules...)
@@ -53,7 +53,7 @@ func permissionsFor(r *renderedObjects, operatorAccounts map[string]bool) (grant
 		}
 		rules, err := r.rulesOf(b.RoleRef)
 		if err != nil {
-			return g, fmt.Errorf("ClusterRoleBinding %s: %w", b.Name, err)
+			return g, fmt.Errorf("binding ClusterRoleBinding %s: %w", b.Name, err)
 		}
 		for _, sa := range accounts {
 			cluster[sa] = append(cluster[sa], rules...)

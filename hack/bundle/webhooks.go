@@ -179,13 +179,13 @@ func targetPortOf(svc corev1.Service, port int32) (intstr.IntOrString, error) {
 			return p.TargetPort, nil
 		}
 	}
-	return intstr.IntOrString{}, fmt.Errorf("Service %s has no port %d", svc.Name, port)
+	return intstr.IntOrString{}, fmt.Errorf("webhook Service %s has no port %d", svc.Name, port)
 }
 
 // deploymentSelectedBy finds the one Deployment whose pods the Service selects.
 func deploymentSelectedBy(deployments []*unstructured.Unstructured, svc corev1.Service) (string, error) {
 	if len(svc.Spec.Selector) == 0 {
-		return "", fmt.Errorf("Service %s has no selector", svc.Name)
+		return "", fmt.Errorf("webhook Service %s has no selector", svc.Name)
 	}
 	selector := labels.SelectorFromSet(svc.Spec.Selector)
 	var found []string
@@ -199,7 +199,7 @@ func deploymentSelectedBy(deployments []*unstructured.Unstructured, svc corev1.S
 		}
 	}
 	if len(found) != 1 {
-		return "", fmt.Errorf("Service %s selects the pods of %d Deployments %v; OLM needs exactly one", svc.Name, len(found), found)
+		return "", fmt.Errorf("webhook Service %s selects the pods of %d Deployments %v; OLM needs exactly one", svc.Name, len(found), found)
 	}
 	return found[0], nil
 }
