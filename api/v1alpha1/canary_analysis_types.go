@@ -197,7 +197,6 @@ const (
 //
 // +kubebuilder:validation:XValidation:rule="(self.name in ['request-success-rate', 'request-duration'] ? 1 : 0) + (has(self.templateRef) ? 1 : 0) + (has(self.query) ? 1 : 0) == 1",message="spec.analysis.metrics[]: set exactly one of a builtin name (request-success-rate, request-duration), templateRef or query",reason=FieldValueInvalid
 // +kubebuilder:validation:XValidation:rule="!has(self.minRequests) || self.name in ['request-success-rate', 'request-duration'] || has(self.requestCountQuery) || has(self.templateRef)",message="spec.analysis.metrics[].requestCountQuery: is required with minRequests for a query metric (builtin metrics count requests themselves)",fieldPath=".requestCountQuery",reason=FieldValueRequired
-// +kubebuilder:validation:XValidation:rule="!has(self.query) || self.query.findAll('[{][{][^}]*[}][}]').all(m, m.substring(2, m.size() - 2).trim() in ['namespace', 'target', 'service', 'interval'] || (has(self.variables) && m.substring(2, m.size() - 2).trim() in self.variables))",message="spec.analysis.metrics[].query: uses a variable that is neither builtin (namespace, target, service, interval) nor in variables",fieldPath=".query"
 type AnalysisMetric struct {
 	// Name of the check; a builtin name selects a builtin query.
 	// +required
@@ -272,10 +271,14 @@ type MetricTemplateReference struct {
 type ThresholdRange struct {
 	// Min is the lowest passing value (inclusive).
 	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=32
 	Min *resource.Quantity `json:"min,omitempty"`
 
 	// Max is the highest passing value (inclusive).
 	// +optional
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=32
 	Max *resource.Quantity `json:"max,omitempty"`
 }
 

@@ -122,6 +122,7 @@ type CanaryStatus struct {
 	// +optional
 	// +listType=map
 	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
 	Metrics []MetricStatus `json:"metrics,omitempty"`
 
 	// Conditions: Ready (True only in phase Initialized or Succeeded),

@@ -187,7 +187,7 @@ type MeshMTLS struct {
 	// rotated by the operator.
 	// +optional
 	// +kubebuilder:default={selfSigned:{}}
-	TrustAnchor TrustAnchor `json:"trustAnchor,omitempty"`
+	TrustAnchor *TrustAnchor `json:"trustAnchor,omitempty"`
 
 	// IssuerLifetime is how long an issuer certificate lives; it is renewed
 	// at renewPercent of its life without an outage. Default: 720h (30 days).
