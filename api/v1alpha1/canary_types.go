@@ -10,9 +10,11 @@ import (
 // the target's pod template (or of a ConfigMap or Secret it references) is
 // first run as a canary that receives a growing share of traffic, promoted
 // when its metrics stay within their thresholds, and rolled back when they do
-// not. The target itself is never served directly: the operator creates
-// `<name>-primary` (the stable copy) and the Services `<name>`, `<name>-primary`
-// and `<name>-canary`.
+// not. The operator creates `<name>-primary`, a copy of the target that serves
+// production traffic, and the Services `<name>` (what clients call),
+// `<name>-primary` and `<name>-canary`; the target itself is the canary: it
+// is scaled to zero between runs and up during a run. A missing target is
+// not a rejection: the Canary reports Stalled with reason TargetNotFound.
 //
 // Manual actions: set the annotation `sluice.dev/action` to `promote`, `abort`,
 // `retry`, `pause` or `resume`; the operator acts once and removes it.

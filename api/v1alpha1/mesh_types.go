@@ -168,6 +168,7 @@ type InjectionSpec struct {
 // SPIFFE URIs spiffe://<trustDomain>/ns/<namespace>/sa/<serviceaccount>;
 // certificates chain trust anchor -> issuer -> leaf.
 // +kubebuilder:validation:XValidation:rule="!has(self.certificateLifetime) || !has(self.issuerLifetime) || !self.certificateLifetime.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || !self.issuerLifetime.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || duration(self.certificateLifetime) < duration(self.issuerLifetime)",message="spec.mtls.certificateLifetime: must be shorter than spec.mtls.issuerLifetime",fieldPath=".certificateLifetime"
+// +kubebuilder:validation:XValidation:rule="!has(self.issuerLifetime) || !has(self.trustAnchor) || !has(self.trustAnchor.selfSigned) || !has(self.trustAnchor.selfSigned.lifetime) || !self.issuerLifetime.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || !self.trustAnchor.selfSigned.lifetime.matches('^([0-9]+([.][0-9]+)?(ms|s|m|h))+$') || duration(self.issuerLifetime) < duration(self.trustAnchor.selfSigned.lifetime)",message="spec.mtls.issuerLifetime: must be shorter than spec.mtls.trustAnchor.selfSigned.lifetime (an issuer cannot outlive the anchor that signs it)",fieldPath=".issuerLifetime"
 type MeshMTLS struct {
 	// Mode for traffic into meshed pods: STRICT (plaintext refused) or
 	// PERMISSIVE (mTLS and plaintext). A Policy can override it per Service.

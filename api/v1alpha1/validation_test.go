@@ -142,6 +142,8 @@ var invalidObjects = []invalidCase{
 		`{spec: {mtls: {certificateLifetime: 30m}}}`, "spec.mtls.certificateLifetime", "at least 1h"},
 	{"certificate outliving its issuer", validMesh,
 		`{spec: {mtls: {certificateLifetime: 48h, issuerLifetime: 24h}}}`, "spec.mtls.certificateLifetime", "shorter than spec.mtls.issuerLifetime"},
+	{"issuer outliving its self-signed trust anchor", validMesh,
+		`{spec: {mtls: {issuerLifetime: 9000h}}}`, "spec.mtls.issuerLifetime", "shorter than spec.mtls.trustAnchor.selfSigned.lifetime"},
 	{"control plane without replicas", validMesh,
 		`{spec: {controlPlane: {replicas: -1}}}`, "spec.controlPlane.replicas", "greater than or equal to 1"},
 	{"rolling settings on a manual upgrade", validMesh,
