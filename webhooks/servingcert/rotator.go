@@ -28,10 +28,15 @@ type rotator struct {
 
 func (r *rotator) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	caBundle, next, err := r.ensureSecret(ctx)
-	if err != nil {
-		return reconcile.Result{}, err
+	if err == nil {
+		err = r.injectCABundle(ctx, caBundle)
 	}
-	if err := r.injectCABundle(ctx, caBundle); err != nil {
+	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+		// Our cache had not seen the latest write yet (often our own); its event brings us back anyway.
+		logf.FromContext(ctx).V(1).Info("Retrying after a concurrent write", "reason", err.Error())
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	}
+	if err != nil {
 		return reconcile.Result{}, err
 	}
 	return reconcile.Result{RequeueAfter: max(next.Sub(r.now()), time.Second)}, nil

@@ -8,6 +8,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -64,6 +65,11 @@ func Setup(mgr ctrl.Manager, opts Options) (ready <-chan struct{}, err error) {
 	rotate := &rotator{reader: objects, writer: mgr.GetClient(), opts: opts, now: time.Now}
 	err = ctrl.NewControllerManagedBy(mgr).
 		Named("webhook-serving-cert-rotator").
+		// Once at start: with no Secret and no webhook configuration yet, no watch would ever fire.
+		WatchesRawSource(source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+			q.Add(reconcile.Request{NamespacedName: secretKey})
+			return nil
+		})).
 		WatchesRawSource(source.Kind(objects, &corev1.Secret{}, enqueue[*corev1.Secret](secretKey))).
 		WatchesRawSource(source.Kind(objects, &admissionregistrationv1.MutatingWebhookConfiguration{},
 			enqueue[*admissionregistrationv1.MutatingWebhookConfiguration](secretKey))).
