@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -27,6 +28,8 @@ import (
 var (
 	// k8s is a client of the envtest API server; nil when skipped.
 	k8s client.Client
+	// restConfig reaches the same API server, for raw requests.
+	restConfig *rest.Config
 	// skipReason is set when the API server could not be started on purpose.
 	skipReason string
 	// repoRoot is the root of the repository, for config/ paths.
@@ -68,6 +71,7 @@ func runSuite(m *testing.M) int {
 			return 1
 		}
 	}
+	restConfig = cfg
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "create client: %v\n", err)
