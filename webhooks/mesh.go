@@ -55,7 +55,7 @@ func (d *MeshDefaulter) Default(_ context.Context, m *meshv1alpha1.Mesh) error {
 }
 
 // MeshValidator rejects what the CRD's schema and CEL rules cannot: label selector semantics, resource requests
-// above limits, certificate lifetimes that contradict each other, and query templates.
+// above limits, zero lifetimes and timeouts, and query templates.
 type MeshValidator struct{}
 
 var _ admission.Validator[*meshv1alpha1.Mesh] = &MeshValidator{}
@@ -92,12 +92,7 @@ func validateMeshSpec(m *meshv1alpha1.Mesh) (field.ErrorList, admission.Warnings
 	mtls, mtlsPath := m.Spec.MTLS, spec.Child("mtls")
 	errs = append(errs, positive(mtls.IssuerLifetime, mtlsPath.Child("issuerLifetime"))...)
 	if anchor := mtls.TrustAnchor.SelfSigned; anchor != nil {
-		anchorPath := mtlsPath.Child("trustAnchor", "selfSigned", "lifetime")
-		errs = append(errs, positive(anchor.Lifetime, anchorPath)...)
-		if mtls.IssuerLifetime != nil && anchor.Lifetime != nil && mtls.IssuerLifetime.Duration >= anchor.Lifetime.Duration {
-			errs = append(errs, field.Invalid(mtlsPath.Child("issuerLifetime"), mtls.IssuerLifetime.Duration.String(), fmt.Sprintf(
-				"must be shorter than %s (%s): an issuer cannot outlive the trust anchor that signs it", anchorPath, anchor.Lifetime.Duration)))
-		}
+		errs = append(errs, positive(anchor.Lifetime, mtlsPath.Child("trustAnchor", "selfSigned", "lifetime"))...)
 	}
 	if wh := m.Spec.EventWebhook; wh != nil {
 		errs = append(errs, positive(wh.Timeout, spec.Child("eventWebhook", "timeout"))...)

@@ -39,16 +39,19 @@ func validateMetrics(metrics []meshv1alpha1.AnalysisMetric, path *field.Path) (f
 	for i, m := range metrics {
 		p := path.Index(i)
 		var used []string
+		var queryErrs field.ErrorList
 		for _, q := range []struct{ name, text string }{{"query", m.Query}, {"requestCountQuery", m.RequestCountQuery}} {
 			if q.text == "" {
 				continue
 			}
 			vars, qErrs := validateQueryTemplate(q.text, p.Child(q.name), m.Variables)
-			errs = append(errs, qErrs...)
+			queryErrs = append(queryErrs, qErrs...)
 			used = append(used, vars...)
 		}
+		errs = append(errs, queryErrs...)
 		errs = append(errs, positive(m.Interval, p.Child("interval"))...)
-		if m.TemplateRef == nil {
+		// A template metric's variables are for the Mesh template; a broken query says nothing about use.
+		if m.TemplateRef == nil && len(queryErrs) == 0 {
 			for _, name := range slices.Sorted(maps.Keys(m.Variables)) {
 				if !slices.Contains(used, name) {
 					warnings = append(warnings, fmt.Sprintf("%s: not used by query or requestCountQuery", p.Child("variables").Key(name)))
