@@ -30,7 +30,10 @@ func createPolicy(t *testing.T, ns, name, service string) *meshv1alpha1.Policy {
 	t.Helper()
 	p := &meshv1alpha1.Policy{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       meshv1alpha1.PolicySpec{TargetRef: meshv1alpha1.PolicyTargetReference{Name: service}},
+		Spec: meshv1alpha1.PolicySpec{
+			TargetRef: meshv1alpha1.PolicyTargetReference{Name: service},
+			Timeout:   &metav1.Duration{Duration: 5 * time.Second},
+		},
 	}
 	if err := env.Client.Create(context.Background(), p); err != nil {
 		t.Fatalf("create Policy %s: %v", name, err)
