@@ -16,6 +16,10 @@ import (
 // produced an error response, and why.
 const proxyErrorHeader = "Sluice-Proxy-Error"
 
+// statusClientClosedRequest is recorded when the client cancels a request
+// before its response (nginx's convention; not a 5xx, so not a failure).
+const statusClientClosedRequest = 499
+
 // forwarder is what both listeners share: the ReverseProxy, the upstream
 // transport and the request metrics.
 type forwarder struct {
@@ -104,6 +108,10 @@ func captureStatus(resp *http.Response) error {
 func (f *forwarder) handleError(w http.ResponseWriter, r *http.Request, err error) {
 	status, reason := http.StatusBadGateway, "upstream connection failed"
 	switch {
+	case errors.Is(r.Context().Err(), context.Canceled):
+		// The client went away: nobody reads this answer, and the failure is
+		// not the backend's, so it must not count against a canary.
+		status, reason = statusClientClosedRequest, "client closed request"
 	case errors.Is(err, errNoEndpoint):
 		status, reason = http.StatusServiceUnavailable, "no available endpoint"
 	case errors.Is(err, errPerTryTimeout), errors.Is(err, context.DeadlineExceeded):

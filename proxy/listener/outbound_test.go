@@ -2,6 +2,7 @@ package listener
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -240,4 +241,39 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	return addr
+}
+
+func TestOutbound_ClientCancellationIsNotABackendFailure(t *testing.T) {
+	arrived := make(chan struct{})
+	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done()
+	}))
+	p := startProxy(t, oneService("", backend))
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.outbound+"/", nil)
+	req.Host = "app"
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	if _, err := client().Do(req); err == nil {
+		t.Fatal("the cancelled request succeeded")
+	}
+	want := `
+# HELP sluice_requests_total Requests proxied, by direction, service, backend, status code, classification and TLS.
+# TYPE sluice_requests_total counter
+sluice_requests_total{backend="app",classification="success",direction="outbound",namespace="demo",pod="client-0",service="app",status_code="499",tls="false",workload="client"} 1
+`
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := testutil.GatherAndCompare(p.metrics.Registry(), strings.NewReader(want), "sluice_requests_total")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

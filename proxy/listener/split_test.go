@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -63,12 +64,7 @@ func load(t *testing.T, proxyAddr string, n, workers int) int64 {
 }
 
 func drain(resp *http.Response) {
-	buf := make([]byte, 512)
-	for {
-		if _, err := resp.Body.Read(buf); err != nil {
-			break
-		}
-	}
+	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 }
 
