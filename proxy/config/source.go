@@ -37,10 +37,11 @@ type FileSource struct {
 	// Log receives load and reload outcomes. Default: slog.Default().
 	Log *slog.Logger
 
-	lastMod  time.Time
-	lastSize int64
-	lastHash [sha256.Size]byte
-	loaded   bool
+	lastMod     time.Time
+	lastSize    int64
+	lastHash    [sha256.Size]byte
+	loaded      bool
+	lastReadErr string // logged once, not on every poll
 }
 
 // Run loads the file, then polls it until ctx ends. It returns nil when ctx
@@ -74,7 +75,7 @@ func (f *FileSource) log() *slog.Logger {
 func (f *FileSource) poll(apply func(*Config) error) {
 	st, err := os.Stat(f.Path)
 	if err != nil {
-		f.log().Error("Cannot read proxy configuration, keeping the active one", "path", f.Path, "error", err)
+		f.readFailed(err)
 		return
 	}
 	if f.loaded && st.ModTime().Equal(f.lastMod) && st.Size() == f.lastSize {
@@ -82,9 +83,10 @@ func (f *FileSource) poll(apply func(*Config) error) {
 	}
 	data, err := os.ReadFile(f.Path)
 	if err != nil {
-		f.log().Error("Cannot read proxy configuration, keeping the active one", "path", f.Path, "error", err)
+		f.readFailed(err)
 		return
 	}
+	f.lastReadErr = ""
 	hash := sha256.Sum256(data)
 	f.lastMod, f.lastSize = st.ModTime(), st.Size()
 	if f.loaded && bytes.Equal(hash[:], f.lastHash[:]) {
@@ -98,6 +100,15 @@ func (f *FileSource) poll(apply func(*Config) error) {
 		return
 	}
 	f.log().Info("Applied proxy configuration", "path", f.Path, "sha256", fmt.Sprintf("%x", hash[:6]))
+}
+
+// readFailed logs an unreadable file once per distinct error.
+func (f *FileSource) readFailed(err error) {
+	if err.Error() == f.lastReadErr {
+		return
+	}
+	f.lastReadErr = err.Error()
+	f.log().Error("Cannot read proxy configuration, keeping the active one", "path", f.Path, "error", err)
 }
 
 func (f *FileSource) load(data []byte, apply func(*Config) error) error {

@@ -63,10 +63,11 @@ func (o *Outbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // mirror sends a copy of a request without a body to the shadow destination
-// and ignores the answer. Requests with a body are not mirrored: copying a
-// streamed body would make the real request wait for the shadow.
+// and ignores the answer. Requests with a body are not mirrored (copying a
+// streamed body would make the real request wait for the shadow), nor are
+// protocol upgrades.
 func (o *Outbound) mirror(r *http.Request, dest *config.Destination) {
-	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+	if (r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0) || r.Header.Get("Upgrade") != "" {
 		return
 	}
 	select {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -275,5 +276,25 @@ sluice_requests_total{backend="app",classification="success",direction="outbound
 			t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOutbound_WorksAsTheApplicationsHTTPProxy(t *testing.T) {
+	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "app via "+r.Host)
+	}))
+	p := startProxy(t, oneService("", backend))
+	// An application with HTTP_PROXY pointing at the outbound port sends
+	// absolute-form requests: GET http://app.demo.svc.cluster.local/ HTTP/1.1.
+	proxyURL, _ := url.Parse("http://" + p.outbound)
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
+	resp, err := c.Get("http://app.demo.svc.cluster.local/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "app via app.demo.svc.cluster.local" {
+		t.Errorf("got %d %q, want 200 from app", resp.StatusCode, body)
 	}
 }
