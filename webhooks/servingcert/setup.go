@@ -53,33 +53,50 @@ func Setup(mgr ctrl.Manager, opts Options) (ready <-chan struct{}, err error) {
 	if err := mgr.AddReadyzCheck("webhook-serving-cert", load.readyCheck); err != nil {
 		return nil, fmt.Errorf("add readyz check: %w", err)
 	}
-	err = ctrl.NewControllerManagedBy(mgr).
+	if err := setupLoader(mgr, objects, load); err != nil {
+		return nil, err
+	}
+	rotate := &rotator{reader: objects, writer: mgr.GetClient(), opts: opts, now: time.Now}
+	if err := setupRotator(mgr, objects, rotate); err != nil {
+		return nil, err
+	}
+	return load.ready, nil
+}
+
+// setupLoader runs the loader in every replica (no leader election), on changes of the Secret.
+func setupLoader(mgr ctrl.Manager, objects cache.Cache, load *loader) error {
+	err := ctrl.NewControllerManagedBy(mgr).
 		Named("webhook-serving-cert-loader").
 		WithOptions(controller.Options{NeedLeaderElection: ptr.To(false)}).
-		WatchesRawSource(source.Kind(objects, &corev1.Secret{}, enqueue[*corev1.Secret](secretKey))).
+		WatchesRawSource(source.Kind(objects, &corev1.Secret{}, enqueue[*corev1.Secret](load.secret))).
 		Complete(load)
 	if err != nil {
-		return nil, fmt.Errorf("set up webhook certificate loader: %w", err)
+		return fmt.Errorf("set up webhook certificate loader: %w", err)
 	}
+	return nil
+}
 
-	rotate := &rotator{reader: objects, writer: mgr.GetClient(), opts: opts, now: time.Now}
-	err = ctrl.NewControllerManagedBy(mgr).
+// setupRotator runs the rotator in the leader, at start and on changes of the Secret or of our webhook
+// configurations (a `kubectl apply` that empties a caBundle is repaired at once).
+func setupRotator(mgr ctrl.Manager, objects cache.Cache, rotate *rotator) error {
+	key := client.ObjectKey{Namespace: rotate.opts.Namespace, Name: rotate.opts.SecretName}
+	err := ctrl.NewControllerManagedBy(mgr).
 		Named("webhook-serving-cert-rotator").
 		// Once at start: with no Secret and no webhook configuration yet, no watch would ever fire.
 		WatchesRawSource(source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
-			q.Add(reconcile.Request{NamespacedName: secretKey})
+			q.Add(reconcile.Request{NamespacedName: key})
 			return nil
 		})).
-		WatchesRawSource(source.Kind(objects, &corev1.Secret{}, enqueue[*corev1.Secret](secretKey))).
+		WatchesRawSource(source.Kind(objects, &corev1.Secret{}, enqueue[*corev1.Secret](key))).
 		WatchesRawSource(source.Kind(objects, &admissionregistrationv1.MutatingWebhookConfiguration{},
-			enqueue[*admissionregistrationv1.MutatingWebhookConfiguration](secretKey))).
+			enqueue[*admissionregistrationv1.MutatingWebhookConfiguration](key))).
 		WatchesRawSource(source.Kind(objects, &admissionregistrationv1.ValidatingWebhookConfiguration{},
-			enqueue[*admissionregistrationv1.ValidatingWebhookConfiguration](secretKey))).
+			enqueue[*admissionregistrationv1.ValidatingWebhookConfiguration](key))).
 		Complete(rotate)
 	if err != nil {
-		return nil, fmt.Errorf("set up webhook certificate rotator: %w", err)
+		return fmt.Errorf("set up webhook certificate rotator: %w", err)
 	}
-	return load.ready, nil
+	return nil
 }
 
 // enqueue maps every event to the one request both reconcilers work on.
