@@ -1,6 +1,6 @@
 # Sluice images: static binaries on distroless, running as non-root.
 #   docker build -t sluice-manager .                    (the operator, default)
-#   docker build --target proxy -t sluice-proxy .       (the sidecar, once cmd/proxy exists)
+#   docker build --target proxy -t sluice-proxy .       (the sidecar proxy)
 # BuildKit builds only the stages the chosen target needs.
 # BUILDPLATFORM/TARGETPLATFORM let `docker buildx` cross-compile instead of
 # emulating the target.
