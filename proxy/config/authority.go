@@ -52,9 +52,7 @@ func (o *Outbound) authorities(s *Service) []string {
 	if o.Namespace == "" || o.Namespace == s.Namespace {
 		names = append(names, s.Name+port)
 	}
-	for _, a := range s.Aliases {
-		names = append(names, a)
-	}
+	names = append(names, s.Aliases...)
 	for i, n := range names {
 		names[i] = CanonicalAuthority(n)
 	}

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// budgetWindow is how much recent traffic the budget looks at.
-const budgetWindow = 10 * time.Second
+// budgetSeconds is how much recent traffic, in seconds, the budget looks at.
+const budgetSeconds = 10
 
 // Budget allows retries up to a ratio of the requests seen over the last ten
 // seconds, plus a small allowance per second so that a service with little
@@ -17,7 +17,7 @@ type Budget struct {
 	ratio     float64
 	minPerSec float64
 	mu        sync.Mutex
-	slots     [10]budgetSlot // one per second of the window
+	slots     [budgetSeconds]budgetSlot // one per second of the window
 	now       func() time.Time
 }
 
