@@ -3,6 +3,8 @@ package listener
 import (
 	"bytes"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 )
 
@@ -47,4 +49,15 @@ func BenchmarkDirect(b *testing.B) {
 func BenchmarkThroughOutbound(b *testing.B) {
 	p := startProxy(b, oneService("", benchBackend(b)))
 	benchGET(b, p.outbound, "app")
+}
+
+// BenchmarkThroughNaiveReverseProxy is the plain Go baseline: an
+// httputil.ReverseProxy to one address with a 64-connection idle pool.
+func BenchmarkThroughNaiveReverseProxy(b *testing.B) {
+	target, _ := url.Parse("http://" + benchBackend(b))
+	rp := &httputil.ReverseProxy{
+		Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+	}
+	benchGET(b, startBackend(b, rp), "app")
 }
