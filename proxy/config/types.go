@@ -271,7 +271,9 @@ type RetryPolicy struct {
 	PerTryTimeout Duration `json:"perTryTimeout,omitempty"`
 	// RetryOn lists the conditions that allow a retry: connect-failure (always
 	// safe, retried for any method), reset, 5xx, gateway-error (502, 503, 504),
-	// retriable-4xx (409). Responses are retried only for idempotent methods.
+	// retriable-4xx (409). Responses are retried only for idempotent methods
+	// (or requests with an Idempotency-Key). A request body is buffered for
+	// replay up to 64 KiB; larger or unsized bodies are never retried.
 	// Default: [connect-failure, gateway-error].
 	RetryOn []RetryCondition `json:"retryOn,omitempty"`
 	// BudgetRatio caps retries at this share of live requests, so retries

@@ -95,12 +95,13 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt == p.Attempts || req.Context().Err() != nil {
 			return resp, err
 		}
-		var again bool
+		// A streamed body cannot be sent twice; even after a failed dial the
+		// transport has closed it.
+		again := replayable
 		if err != nil {
-			// A failed dial never read the body, so it is replayable anyway.
-			again = (replayable || retry.IsConnectFailure(err)) && p.RetryError(err, idempotent, errors.Is(err, errPerTryTimeout))
+			again = again && p.RetryError(err, idempotent, errors.Is(err, errPerTryTimeout))
 		} else {
-			again = replayable && p.RetryStatus(resp.StatusCode, idempotent)
+			again = again && p.RetryStatus(resp.StatusCode, idempotent)
 		}
 		if !again || !p.Budget.Withdraw() {
 			return resp, err
