@@ -220,7 +220,7 @@ type Backend struct {
 	// LoadBalancer algorithm. Default: PeakEWMA.
 	LoadBalancer LoadBalancer `json:"loadBalancer,omitempty"`
 	// CircuitBreaker ejects failing endpoints and caps concurrency.
-	// Default: nil, no circuit breaking. Not enforced yet.
+	// Default: nil, no circuit breaking. Only maxRequests is enforced yet.
 	CircuitBreaker *CircuitBreaker `json:"circuitBreaker,omitempty"`
 }
 
@@ -295,8 +295,8 @@ const (
 	RetryOnRetriable4xx   RetryCondition = "retriable-4xx"
 )
 
-// CircuitBreaker ejects endpoints that keep failing and caps load. Not
-// enforced yet.
+// CircuitBreaker ejects endpoints that keep failing and caps load. Only
+// MaxRequests is enforced yet; ejection and pending limits are to come.
 type CircuitBreaker struct {
 	// ConsecutiveFailures (5xx or transport errors) that eject an endpoint.
 	// Default: 5.
@@ -306,8 +306,9 @@ type CircuitBreaker struct {
 	BaseEjectionTime Duration `json:"baseEjectionTime,omitempty"`
 	// MaxEjectionPercent of a backend's endpoints ejected at once. Default: 50.
 	MaxEjectionPercent int `json:"maxEjectionPercent,omitempty"`
-	// MaxRequests in flight per endpoint; beyond it the endpoint is full.
-	// Default: 0, no limit.
+	// MaxRequests in flight per endpoint (until response headers); a full
+	// endpoint takes no new request, and when all are full the request fails
+	// fast with 503. Default: 0, no limit.
 	MaxRequests int `json:"maxRequests,omitempty"`
 	// MaxPendingRequests waiting for a free endpoint before failing fast with
 	// 503. Default: 0, no limit.

@@ -298,3 +298,34 @@ func TestOutbound_WorksAsTheApplicationsHTTPProxy(t *testing.T) {
 		t.Errorf("got %d %q, want 200 from app", resp.StatusCode, body)
 	}
 }
+
+func TestOutbound_FullEndpointsFailFastWith503(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+	}))
+	t.Cleanup(func() { close(release) })
+	p := startProxy(t, `
+outbound:
+  services: [{name: app, namespace: demo, port: 80}]
+backends:
+- name: app
+  namespace: demo
+  circuitBreaker: {maxRequests: 1}
+  endpoints: [{address: "`+backend+`"}]
+`)
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+p.outbound+"/", nil)
+		req.Host = "app"
+		if resp, err := client().Do(req); err == nil {
+			drain(resp)
+		}
+	}()
+	<-arrived // the only slot is taken
+	resp, _ := get(t, client(), p.outbound, "app", "/", nil)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("second concurrent request: %d, want 503 while the endpoint is full", resp.StatusCode)
+	}
+}
