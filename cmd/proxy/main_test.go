@@ -226,7 +226,20 @@ func TestProxy_ServesMetricsConfigAndShutdownOnTheAdminPort(t *testing.T) {
 		t.Errorf("/config does not show the active configuration:\n%s", cfg)
 	}
 
-	t.Logf("idle RSS after a few requests: %d KiB", rssKiB(t, p.cmd.Process.Pid))
+	t.Logf("RSS after a few requests: %d KiB", rssKiB(t, p.cmd.Process.Pid))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for range 250 {
+				if code, _, err := getVia(p.outbound, "app"); err != nil || code != 200 {
+					t.Errorf("under load: %d %v", code, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("RSS after 4000 requests from 16 clients: %d KiB", rssKiB(t, p.cmd.Process.Pid))
 
 	resp, err = http.Post("http://"+p.admin+"/shutdown", "", nil)
 	if err != nil {
