@@ -81,7 +81,7 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.webhookCertSecret, "webhook-cert-secret", "sluice-webhook-server-cert",
 		"Secret in --namespace that keeps the self-managed webhook certificate.")
 	fs.StringVar(&o.webhookServiceName, "webhook-service-name", "sluice-webhook-service",
-		"Service in front of the webhook server; its DNS names go into the self-managed certificate.")
+		"Service in front of the webhook server; its DNS names go into the self-managed certificate. Empty for a local run whose webhooks are registered by URL.")
 	fs.StringVar(&ipSANs, "webhook-ip-sans", "",
 		"Comma-separated IP addresses to add to the self-managed certificate (local runs register webhooks by URL on 127.0.0.1).")
 	fs.StringVar(&o.mutatingWebhook, "mutating-webhook-configuration", "sluice-mutating-webhook-configuration",
