@@ -27,8 +27,11 @@ func TestPeakEWMA_AvoidsTheSlowEndpoint(t *testing.T) {
 	if counts[eps[0]] != 0 {
 		t.Errorf("slow endpoint got %d of 3000 picks, want 0", counts[eps[0]])
 	}
-	if counts[eps[1]] < 1000 || counts[eps[2]] < 1000 {
-		t.Errorf("fast endpoints got %d and %d picks, want an even share", counts[eps[1]], counts[eps[2]])
+	// Each fast endpoint wins at least every draw that pairs it with the slow
+	// one: a third of the draws. (Between the two fast ones the slightly
+	// cheaper always wins; that is P2C, not a bias.)
+	if counts[eps[1]] < 750 || counts[eps[2]] < 750 {
+		t.Errorf("fast endpoints got %d and %d picks, want at least a quarter each", counts[eps[1]], counts[eps[2]])
 	}
 }
 
