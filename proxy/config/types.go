@@ -47,15 +47,16 @@ type Inbound struct {
 	Timeout Duration `json:"timeout,omitempty"`
 
 	// MTLS is STRICT (plaintext refused), PERMISSIVE (TLS detected on the same
-	// port, plaintext accepted) or DISABLED. Default: PERMISSIVE.
+	// port, plaintext accepted) or DISABLED. Default: PERMISSIVE. Not enforced
+	// yet: the inbound listener accepts plaintext only.
 	MTLS MTLSMode `json:"mtls,omitempty"`
 
 	// Authorization decides which callers may reach the application.
-	// Default: nil, every caller is allowed.
+	// Default: nil, every caller is allowed. Not enforced yet.
 	Authorization *Authorization `json:"authorization,omitempty"`
 
 	// RateLimit limits the requests per second the application receives,
-	// answering 429 beyond it. Default: nil, no limit.
+	// answering 429 beyond it. Default: nil, no limit. Not enforced yet.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }
 
@@ -129,6 +130,7 @@ type Route struct {
 	Retries *RetryPolicy `json:"retries,omitempty"`
 
 	// Fault injects delays or aborts, for testing resilience. Default: nil.
+	// Not enforced yet.
 	Fault *Fault `json:"fault,omitempty"`
 }
 
