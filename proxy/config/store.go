@@ -30,7 +30,8 @@ func (s *Store) Load() *Snapshot { return s.active.Load() }
 // Loaded reports whether a configuration was applied (the proxy is ready).
 func (s *Store) Loaded() bool { return s.loaded.Load() }
 
-// Apply validates and compiles cfg and makes it the active snapshot. On error
+// Apply validates and compiles cfg and makes it the active snapshot; cfg
+// belongs to the snapshot from then on and must not be modified. On error
 // the active snapshot is unchanged.
 func (s *Store) Apply(cfg *Config) error {
 	s.applyMu.Lock()
