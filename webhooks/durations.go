@@ -2,7 +2,6 @@ package webhooks
 
 import (
 	"fmt"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -26,12 +25,4 @@ func notLonger(d *metav1.Duration, path *field.Path, limit *metav1.Duration, lim
 	}
 	return field.ErrorList{field.Invalid(path, d.Duration.String(),
 		fmt.Sprintf("must not exceed %s (%s): %s", limitPath, limit.Duration, why))}
-}
-
-// durationOr is d, or def when d is unset.
-func durationOr(d *metav1.Duration, def time.Duration) time.Duration {
-	if d == nil {
-		return def
-	}
-	return d.Duration
 }
