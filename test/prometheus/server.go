@@ -56,9 +56,14 @@ func (s *Server) API() promv1.API { return s.api }
 // Replaying backfilled blocks on a busy 2-core machine takes a few seconds.
 const readyTimeout = 60 * time.Second
 
-// Start runs Prometheus until the test ends. Without the prometheus binary the
-// test is skipped, except under CI=true, where a missing binary is a failure:
-// CI installs it, so its absence there is a broken setup, not a choice.
+// Start runs Prometheus until the test ends and returns once it is ready.
+// Scraped samples appear about 5s later: Prometheus hands discovered targets to
+// its scrape loop at most every 5s, starting 5s after startup. Tests that need
+// data at a known time backfill it instead of waiting.
+//
+// Without the prometheus binary the test is skipped, except under CI=true,
+// where a missing binary is a failure: CI installs it, so its absence there is
+// a broken setup, not a choice.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	binary := findBinary(t, "prometheus")
@@ -193,7 +198,7 @@ func freeLoopbackPort() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("find a free loopback port: %w", err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
