@@ -6,10 +6,11 @@
 # for benchmarking: nothing ever sends a packet to them (see ARCHITECTURE.md,
 # "Local cluster and its network").
 #
-# Usage: hack/local-cluster.sh up|down|kubeconfig
+# Usage: hack/local-cluster.sh up|down|kubeconfig|exists
 #   up          create the cluster (fails if it already exists) and its fake node
 #   down        delete the cluster and stop all of its processes (no-op if absent)
 #   kubeconfig  print the path of the cluster's kubeconfig
+#   exists      exit 0 if the cluster exists, 1 if not
 #
 # Environment:
 #   K8S_VERSION           Kubernetes version of the binaries (default v1.36.3)
@@ -137,5 +138,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   kubeconfig) echo "$KUBECONFIG_FILE" ;;
-  *) echo "usage: $0 up|down|kubeconfig" >&2; exit 2 ;;
+  exists) cluster_exists ;;
+  *) echo "usage: $0 up|down|kubeconfig|exists" >&2; exit 2 ;;
 esac

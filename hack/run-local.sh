@@ -214,6 +214,11 @@ main() {
   for addr in "127.0.0.1:$WEBHOOK_PORT" "$METRICS_ADDR" "$PROBE_ADDR"; do
     port_in_use "$addr" && fail "$addr is in use (another run-local?)"
   done
+  # Checked here, before the teardown trap owns the cluster: a cluster of
+  # another run must not be deleted by this one failing.
+  if "${CLUSTER[@]}" exists; then
+    fail "the local cluster already exists (another run-local?); remove it with: hack/local-cluster.sh down"
+  fi
   build
 
   CLUSTER_STARTED=1
