@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,14 +36,14 @@ type CanaryDefaulter struct{}
 
 var _ admission.Defaulter[*meshv1alpha1.Canary] = &CanaryDefaulter{}
 
-// Default sets service.targetPort to service.port, each metric's interval to the analysis interval, maxWeight to
-// 100 with stepWeight, mirrorWeight to 100 with mirror, and retries.retryOn to connect-failure and gateway-error.
+// Default sets maxWeight to 100 with stepWeight, mirrorWeight to 100 with mirror, and retries.retryOn to
+// connect-failure and gateway-error.
+//
+// Defaults that follow another field (service.targetPort from service.port, a metric's interval from the analysis
+// interval) are not written here: a stored copy would not follow a later change of that field with client-side
+// apply. The reconciler resolves them each time it reads the spec.
 func (d *CanaryDefaulter) Default(_ context.Context, c *meshv1alpha1.Canary) error {
-	svc := &c.Spec.Service
-	if svc.TargetPort == nil && svc.Port > 0 {
-		svc.TargetPort = ptr.To(intstr.FromInt32(svc.Port))
-	}
-	defaultRetries(svc.Retries)
+	defaultRetries(c.Spec.Service.Retries)
 
 	a := &c.Spec.Analysis
 	if a.StepWeight != nil && a.MaxWeight == nil {
@@ -53,7 +52,6 @@ func (d *CanaryDefaulter) Default(_ context.Context, c *meshv1alpha1.Canary) err
 	if a.Mirror && a.MirrorWeight == nil {
 		a.MirrorWeight = ptr.To[int32](100)
 	}
-	defaultMetricIntervals(a.Metrics, analysisInterval(a))
 	return nil
 }
 

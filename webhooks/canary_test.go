@@ -182,8 +182,10 @@ spec:
 		field     string
 		got, want any
 	}{
-		{"spec.service.targetPort (from port)", port, int64(8080)},
-		{"spec.analysis.metrics[0].interval (from the analysis interval)", intervals[0], "30s"},
+		// Defaults that follow another field are resolved by the reconciler, so a later change of that field
+		// still applies: no frozen copy is stored.
+		{"spec.service.targetPort (follows port)", port, int64(0)},
+		{"spec.analysis.metrics[0].interval (follows the analysis interval)", intervals[0], nil},
 		{"spec.analysis.metrics[1].interval (set by the user)", intervals[1], "2m"},
 		{"spec.analysis.maxWeight (with stepWeight)", maxWeight, int64(100)},
 		{"spec.analysis.mirrorWeight (with mirror)", mirrorWeight, int64(100)},

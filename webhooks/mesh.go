@@ -34,8 +34,8 @@ type MeshDefaulter struct{}
 
 var _ admission.Defaulter[*meshv1alpha1.Mesh] = &MeshDefaulter{}
 
-// Default spells out a Rolling upgrade's batches (25% every 1m) when spec.upgrade.rolling is not set, and gives
-// each upgrade metric the upgrade interval.
+// Default spells out a Rolling upgrade's batches (25% every 1m) when spec.upgrade.rolling is not set. Upgrade
+// metrics keep no copy of the upgrade interval (see CanaryDefaulter.Default).
 func (d *MeshDefaulter) Default(_ context.Context, m *meshv1alpha1.Mesh) error {
 	up := &m.Spec.Upgrade
 	if up.Type == meshv1alpha1.ProxyUpgradeRolling && up.Rolling == nil {
@@ -43,13 +43,6 @@ func (d *MeshDefaulter) Default(_ context.Context, m *meshv1alpha1.Mesh) error {
 			BatchPercent: defaultBatchPercent,
 			Interval:     &metav1.Duration{Duration: defaultUpgradeInterval},
 		}
-	}
-	if up.Rolling != nil {
-		interval := up.Rolling.Interval
-		if interval == nil {
-			interval = &metav1.Duration{Duration: defaultUpgradeInterval}
-		}
-		defaultMetricIntervals(up.Rolling.Metrics, interval)
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -15,20 +14,7 @@ import (
 )
 
 // Analysis metrics appear in Canaries (spec.analysis.metrics) and in the Mesh (spec.upgrade.rolling.metrics);
-// both are checked and defaulted here.
-
-// defaultMetricIntervals gives every metric without an interval the interval of its analysis, so the query range
-// ({{ interval }}) is visible in the object instead of being decided in the reconciler.
-func defaultMetricIntervals(metrics []meshv1alpha1.AnalysisMetric, interval *metav1.Duration) {
-	if interval == nil {
-		return
-	}
-	for i := range metrics {
-		if metrics[i].Interval == nil {
-			metrics[i].Interval = interval.DeepCopy()
-		}
-	}
-}
+// both are checked here.
 
 // validateMetrics checks the query templates and intervals of metrics at path. A metric's inline queries may use
 // the builtin variables and its own; the CRD's CEL rule checks the variables of `query`, this also covers
