@@ -29,6 +29,9 @@ import (
 type Options struct {
 	// ExtraCRDDirs are more directories of CRD YAML (third-party APIs).
 	ExtraCRDDirs []string
+	// ExtraCRDs are more CRDs given as objects, for third-party APIs whose YAML
+	// needs filtering or converting first (e.g. apiextensions/v1beta1 files).
+	ExtraCRDs []*apiextensionsv1.CustomResourceDefinition
 	// WebhookDir, when set, installs the webhook configurations found there
 	// (config/webhook); envtest rewrites them to its local webhook server.
 	WebhookDir string
@@ -83,6 +86,7 @@ func Start(opts Options) (*Env, error) {
 	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, opts.ExtraCRDDirs...),
+		CRDs:                  opts.ExtraCRDs,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
 	}
