@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicemesh/sluice/proxy/breaker"
 )
 
 const (
@@ -39,9 +41,12 @@ type Endpoint struct {
 	// Protocol is http1, h2, grpc or opaque.
 	Protocol string
 
-	inflight     atomic.Int64
-	maxInflight  atomic.Int64 // 0 = no limit
-	ejectedUntil atomic.Int64 // monotonic nanoseconds; 0 = never ejected
+	// Outlier is the circuit breaker's record of the endpoint's failures
+	// and ejections.
+	Outlier breaker.Outlier
+
+	inflight    atomic.Int64
+	maxInflight atomic.Int64 // 0 = no limit
 
 	mu    sync.Mutex
 	ewma  float64 // nanoseconds
@@ -70,11 +75,8 @@ func EndpointKey(address, identity, protocol string) string {
 // Available says whether the endpoint may take a new request now.
 func (e *Endpoint) Available() bool { return e.Healthy() && !e.Full() }
 
-// Healthy is false while the endpoint is ejected.
-func (e *Endpoint) Healthy() bool {
-	until := e.ejectedUntil.Load()
-	return until == 0 || monotonicNow() >= until
-}
+// Healthy is false while the circuit breaker has the endpoint ejected.
+func (e *Endpoint) Healthy() bool { return !e.Outlier.Ejected() }
 
 // Full is true when the endpoint has its maximum of requests in flight.
 func (e *Endpoint) Full() bool {
@@ -86,7 +88,9 @@ func (e *Endpoint) Full() bool {
 func (e *Endpoint) SetMaxInflight(n int64) { e.maxInflight.Store(n) }
 
 // EjectFor makes the endpoint unhealthy for d.
-func (e *Endpoint) EjectFor(d time.Duration) { e.ejectedUntil.Store(monotonicNow() + int64(d)) }
+func (e *Endpoint) EjectFor(d time.Duration) {
+	e.Outlier.EjectUntil(time.Now().Add(d), breaker.SystemClock)
+}
 
 // Inflight is the number of requests sent and not yet answered.
 func (e *Endpoint) Inflight() int64 { return e.inflight.Load() }
@@ -96,6 +100,26 @@ func (e *Endpoint) Inflight() int64 { return e.inflight.Load() }
 func (e *Endpoint) Start() int64 {
 	e.inflight.Add(1)
 	return monotonicNow()
+}
+
+// TryStart is Start within the in-flight limit: it fails, recording
+// nothing, when the endpoint is full. Picking an available endpoint and then
+// starting is not enough under concurrency, as two requests could both see the
+// last free slot.
+func (e *Endpoint) TryStart() (start int64, ok bool) {
+	limit := e.maxInflight.Load()
+	if limit <= 0 {
+		return e.Start(), true
+	}
+	for {
+		n := e.inflight.Load()
+		if n >= limit {
+			return 0, false
+		}
+		if e.inflight.CompareAndSwap(n, n+1) {
+			return monotonicNow(), true
+		}
+	}
 }
 
 // Done records the end of a request started at start: the response headers

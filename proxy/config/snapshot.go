@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/balancing"
+	"github.com/sluicemesh/sluice/proxy/breaker"
 	"github.com/sluicemesh/sluice/proxy/retry"
 )
 
@@ -94,6 +95,8 @@ type Destination struct {
 	Namespace string
 	Endpoints []*balancing.Endpoint
 	Balancer  balancing.Balancer
+	// Breaker is nil when the backend has no circuit breaker.
+	Breaker *breaker.Breaker
 }
 
 // EmptySnapshot is the snapshot before any configuration: every outbound
@@ -109,10 +112,16 @@ func (s *Snapshot) Service(authority string) *ServiceTable { return s.services[a
 // NewSnapshot validates cfg and compiles it. Endpoint states of prev (which
 // may be nil) are carried over for endpoints that did not change.
 func NewSnapshot(cfg *Config, prev *Snapshot) (*Snapshot, error) {
+	return newSnapshot(cfg, prev, nil)
+}
+
+// newSnapshot is NewSnapshot with the clock circuit breakers measure
+// ejections with; nil is the system clock.
+func newSnapshot(cfg *Config, prev *Snapshot, clock breaker.Clock) (*Snapshot, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := compiler{prev: prev, snap: &Snapshot{
+	c := compiler{prev: prev, clock: clock, snap: &Snapshot{
 		Config:    cfg,
 		services:  map[string]*ServiceTable{},
 		endpoints: map[string]*balancing.Endpoint{},
@@ -122,6 +131,7 @@ func NewSnapshot(cfg *Config, prev *Snapshot) (*Snapshot, error) {
 
 type compiler struct {
 	prev         *Snapshot
+	clock        breaker.Clock
 	snap         *Snapshot
 	destinations map[string]*Destination
 }
@@ -172,12 +182,48 @@ func (c *compiler) destination(b *Backend) (*Destination, error) {
 	if b.CircuitBreaker != nil {
 		maxInflight = int64(b.CircuitBreaker.MaxRequests)
 	}
+	outliers := make([]*breaker.Outlier, 0, len(b.Endpoints))
 	for _, e := range b.Endpoints {
 		ep := c.endpoint(e.Address, e.Identity, protocolOrDefault(e.Protocol))
 		ep.SetMaxInflight(maxInflight)
 		d.Endpoints = append(d.Endpoints, ep)
+		outliers = append(outliers, &ep.Outlier)
+	}
+	if b.CircuitBreaker != nil {
+		d.Breaker = breaker.New(compileBreaker(b.CircuitBreaker), outliers, c.clock)
 	}
 	return d, nil
+}
+
+// Defaults of CircuitBreaker, documented on its fields.
+const (
+	defaultConsecutiveFailures = 5
+	defaultBaseEjectionTime    = 30 * time.Second
+	defaultMaxEjectionTime     = 300 * time.Second
+	defaultMaxEjectionPercent  = 50
+)
+
+func compileBreaker(cb *CircuitBreaker) breaker.Policy {
+	p := breaker.Policy{
+		ConsecutiveFailures: cb.ConsecutiveFailures,
+		BaseEjectionTime:    cb.BaseEjectionTime.D(),
+		MaxEjectionTime:     cb.MaxEjectionTime.D(),
+		MaxEjectionPercent:  cb.MaxEjectionPercent,
+		MaxPendingRequests:  cb.MaxPendingRequests,
+	}
+	if p.ConsecutiveFailures == 0 {
+		p.ConsecutiveFailures = defaultConsecutiveFailures
+	}
+	if p.BaseEjectionTime == 0 {
+		p.BaseEjectionTime = defaultBaseEjectionTime
+	}
+	if p.MaxEjectionTime == 0 {
+		p.MaxEjectionTime = max(defaultMaxEjectionTime, p.BaseEjectionTime)
+	}
+	if p.MaxEjectionPercent == 0 {
+		p.MaxEjectionPercent = defaultMaxEjectionPercent
+	}
+	return p
 }
 
 // endpoint returns the state of an endpoint, reused from the previous

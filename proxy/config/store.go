@@ -3,6 +3,8 @@ package config
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/sluicemesh/sluice/proxy/breaker"
 )
 
 // Store holds the active Snapshot. The request path calls Load, one atomic
@@ -15,6 +17,9 @@ type Store struct {
 	// applyMu serialises Apply so each new snapshot inherits endpoint state
 	// from the one it replaces.
 	applyMu sync.Mutex
+	// Clock measures circuit-breaker ejections; nil is the system clock.
+	// Set it before the first Apply (tests set a fake one).
+	Clock breaker.Clock
 }
 
 // NewStore returns a Store holding EmptySnapshot.
@@ -36,7 +41,7 @@ func (s *Store) Loaded() bool { return s.loaded.Load() }
 func (s *Store) Apply(cfg *Config) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	snap, err := NewSnapshot(cfg, s.active.Load())
+	snap, err := newSnapshot(cfg, s.active.Load(), s.Clock)
 	if err != nil {
 		return err
 	}

@@ -222,7 +222,7 @@ type Backend struct {
 	// LoadBalancer algorithm. Default: PeakEWMA.
 	LoadBalancer LoadBalancer `json:"loadBalancer,omitempty"`
 	// CircuitBreaker ejects failing endpoints and caps concurrency.
-	// Default: nil, no circuit breaking. Only maxRequests is enforced yet.
+	// Default: nil, no circuit breaking.
 	CircuitBreaker *CircuitBreaker `json:"circuitBreaker,omitempty"`
 }
 
@@ -297,23 +297,29 @@ const (
 	RetryOnRetriable4xx   RetryCondition = "retriable-4xx"
 )
 
-// CircuitBreaker ejects endpoints that keep failing and caps load. Only
-// MaxRequests is enforced yet; ejection and pending limits are to come.
+// CircuitBreaker ejects endpoints that keep failing and caps load.
 type CircuitBreaker struct {
-	// ConsecutiveFailures (5xx or transport errors) that eject an endpoint.
-	// Default: 5.
+	// ConsecutiveFailures (5xx answers or transport errors, not client
+	// cancellations) that eject an endpoint from load balancing. Default: 5.
 	ConsecutiveFailures int `json:"consecutiveFailures,omitempty"`
-	// BaseEjectionTime, doubled on each new ejection of the same endpoint.
-	// Default: 30s.
+	// BaseEjectionTime is how long the first ejection of an endpoint lasts;
+	// each new ejection of the same endpoint doubles it (base x 2^k), up to
+	// MaxEjectionTime. The endpoint is readmitted when it ends. Default: 30s.
 	BaseEjectionTime Duration `json:"baseEjectionTime,omitempty"`
-	// MaxEjectionPercent of a backend's endpoints ejected at once. Default: 50.
+	// MaxEjectionTime caps an ejection; an endpoint admitted for longer than
+	// it starts again from BaseEjectionTime. Default: 300s.
+	MaxEjectionTime Duration `json:"maxEjectionTime,omitempty"`
+	// MaxEjectionPercent of a backend's endpoints ejected at once; one
+	// endpoint may always be ejected. Default: 50.
 	MaxEjectionPercent int `json:"maxEjectionPercent,omitempty"`
-	// MaxRequests in flight per endpoint (until response headers); a full
-	// endpoint takes no new request, and when all are full the request fails
-	// fast with 503. Default: 0, no limit.
+	// MaxRequests in flight per endpoint (until response headers). Over
+	// HTTP/1.1 each holds an upstream connection, so this is also the
+	// endpoint's connection limit. A full endpoint takes no new request.
+	// Default: 0, no limit.
 	MaxRequests int `json:"maxRequests,omitempty"`
-	// MaxPendingRequests waiting for a free endpoint before failing fast with
-	// 503. Default: 0, no limit.
+	// MaxPendingRequests may wait for a free endpoint when every available
+	// endpoint is full; beyond it, and when it is 0, such a request fails
+	// fast with 503. Default: 0.
 	MaxPendingRequests int `json:"maxPendingRequests,omitempty"`
 }
 

@@ -219,7 +219,7 @@ func (b *Backend) validate(v *validator, p string) {
 		validateProtocol(v, ep+".protocol", e.Protocol)
 	}
 	if cb := b.CircuitBreaker; cb != nil {
-		if cb.ConsecutiveFailures < 0 || cb.MaxRequests < 0 || cb.MaxPendingRequests < 0 || cb.BaseEjectionTime < 0 {
+		if cb.ConsecutiveFailures < 0 || cb.MaxRequests < 0 || cb.MaxPendingRequests < 0 || cb.BaseEjectionTime < 0 || cb.MaxEjectionTime < 0 {
 			v.addf(p+".circuitBreaker", "values must not be negative")
 		}
 		if cb.MaxEjectionPercent < 0 || cb.MaxEjectionPercent > 100 {

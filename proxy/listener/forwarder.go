@@ -29,11 +29,11 @@ type forwarder struct {
 	log      *slog.Logger
 }
 
-func newForwarder(rec *metrics.Recorder, log *slog.Logger) *forwarder {
+func newForwarder(dir metrics.Direction, rec *metrics.Recorder, log *slog.Logger) *forwarder {
 	if log == nil {
 		log = slog.Default()
 	}
-	f := &forwarder{upstream: newUpstream(), metrics: rec, log: log}
+	f := &forwarder{upstream: newUpstream(dir, rec), metrics: rec, log: log}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        rewrite,
 		Transport:      f.upstream,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicemesh/sluice/proxy/breaker"
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/metrics"
 )
@@ -41,11 +42,20 @@ type testProxy struct {
 	inbound  string
 }
 
-func startProxy(t testing.TB, yaml string) *testProxy {
+// proxyOption changes the test proxy before its configuration is applied.
+type proxyOption func(*testProxy)
+
+// withClock makes circuit breakers measure ejections with c.
+func withClock(c breaker.Clock) proxyOption { return func(p *testProxy) { p.store.Clock = c } }
+
+func startProxy(t testing.TB, yaml string, opts ...proxyOption) *testProxy {
 	t.Helper()
 	p := &testProxy{
 		store:   config.NewStore(),
 		metrics: metrics.New(metrics.Identity{Namespace: "demo", Pod: "client-0", Workload: "client"}),
+	}
+	for _, o := range opts {
+		o(p)
 	}
 	p.apply(t, yaml)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -20,7 +20,7 @@ var _ http.Handler = (*Inbound)(nil)
 
 // NewInbound returns the inbound handler. rec and log may be nil.
 func NewInbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger) *Inbound {
-	return &Inbound{store: store, fwd: newForwarder(rec, log)}
+	return &Inbound{store: store, fwd: newForwarder(metrics.Inbound, rec, log)}
 }
 
 func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {

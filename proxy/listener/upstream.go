@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicemesh/sluice/proxy/balancing"
 	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/metrics"
 	"github.com/sluicemesh/sluice/proxy/retry"
 )
 
@@ -34,6 +35,9 @@ const maxReplayBody = 64 << 10
 type upstream struct {
 	http1 *http.Transport
 	h2c   *http.Transport
+	// direction and metrics count retries and ejections; metrics may be nil.
+	direction metrics.Direction
+	metrics   *metrics.Recorder
 }
 
 var _ http.RoundTripper = (*upstream)(nil)
@@ -41,8 +45,8 @@ var _ http.RoundTripper = (*upstream)(nil)
 // UpstreamIdleConnsPerHost is the keep-alive pool kept per endpoint.
 const UpstreamIdleConnsPerHost = 256
 
-func newUpstream() *upstream {
-	return &upstream{http1: newTransport(false), h2c: newTransport(true)}
+func newUpstream(dir metrics.Direction, rec *metrics.Recorder) *upstream {
+	return &upstream{http1: newTransport(false), h2c: newTransport(true), direction: dir, metrics: rec}
 }
 
 func newTransport(h2c bool) *http.Transport {
@@ -114,13 +118,14 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err := waitBeforeRetry(req.Context(), ex.dest, ep, attempt); err != nil {
 			return nil, err
 		}
+		u.metrics.Retry(u.direction, ex.dest.Name)
 		avoid = ep
 	}
 }
 
 // try sends one try to an endpoint other than avoid when there is one.
 func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balancing.Endpoint, perTry time.Duration) (*http.Response, *balancing.Endpoint, error) {
-	ep := pick(dest, avoid)
+	ep, start := acquire(req.Context(), dest, avoid)
 	if ep == nil {
 		return nil, nil, errNoEndpoint
 	}
@@ -130,9 +135,10 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		rt = u.h2c
 	}
 	if perTry <= 0 {
-		start := ep.Start()
 		resp, err := rt.RoundTrip(req)
-		ep.Done(start, endpointFailed(req, err))
+		failed := endpointFailed(req, err)
+		ep.Done(start, failed)
+		u.judge(dest, ep, failed || resp != nil && resp.StatusCode >= 500)
 		return resp, ep, err
 	}
 	ctx, cancel := context.WithCancel(req.Context())
@@ -141,9 +147,10 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		timedOut.Store(true)
 		cancel()
 	})
-	start := ep.Start()
 	resp, err := rt.RoundTrip(req.WithContext(ctx))
-	ep.Done(start, timedOut.Load() || endpointFailed(req, err))
+	failed := timedOut.Load() || endpointFailed(req, err)
+	ep.Done(start, failed)
+	u.judge(dest, ep, failed || resp != nil && resp.StatusCode >= 500)
 	if !timer.Stop() && timedOut.Load() {
 		// The timer fired: whatever came back is cut off.
 		if resp != nil {
@@ -152,6 +159,63 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		return nil, ep, errPerTryTimeout
 	}
 	return resp, ep, err
+}
+
+// judge feeds a try's outcome to the backend's circuit breaker, and tells a
+// request waiting for a free endpoint that this one finished.
+func (u *upstream) judge(dest *config.Destination, ep *balancing.Endpoint, failed bool) {
+	b := dest.Breaker
+	if b == nil {
+		return
+	}
+	if b.Record(&ep.Outlier, failed) {
+		u.metrics.Ejection(dest.Name)
+	}
+	b.Pending.Freed()
+}
+
+// acquire picks an endpoint and starts a request on it, within its in-flight
+// limit. When every healthy endpoint is full it waits, within the circuit
+// breaker's pending-request limit, for one to free up; a backend whose
+// endpoints are all ejected has nothing to wait for. It returns nil when no
+// endpoint can take the request.
+func acquire(ctx context.Context, dest *config.Destination, avoid *balancing.Endpoint) (*balancing.Endpoint, int64) {
+	var ep *balancing.Endpoint
+	var start int64
+	try := func() bool {
+		// A few picks, as another request may take the slot between the
+		// pick and the start.
+		for range 3 {
+			if ep = pick(dest, avoid); ep == nil {
+				return false
+			}
+			var ok bool
+			if start, ok = ep.TryStart(); ok {
+				return true
+			}
+		}
+		ep = nil
+		return false
+	}
+	if try() {
+		return ep, start
+	}
+	if dest == nil || dest.Breaker == nil || !anyHealthy(dest.Endpoints) {
+		return nil, 0
+	}
+	if !dest.Breaker.Pending.Wait(ctx, try) {
+		return nil, 0
+	}
+	return ep, start
+}
+
+func anyHealthy(eps []*balancing.Endpoint) bool {
+	for _, e := range eps {
+		if e.Healthy() {
+			return true
+		}
+	}
+	return false
 }
 
 // endpointFailed says whether a try's error is the endpoint's fault, not the

@@ -59,6 +59,7 @@ type Recorder struct {
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
+	events    *events
 
 	// observers caches the label-bound series per Key, so the hot path does a
 	// map lookup instead of building and hashing nine label values.
@@ -90,6 +91,9 @@ func New(id Identity) *Recorder {
 	}
 	r.registry.MustRegister(r.requests, r.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var extra []prometheus.Collector
+	r.events, extra = newEvents(id)
+	r.registry.MustRegister(extra...)
 	return r
 }
 
