@@ -123,10 +123,13 @@ func (r *HTTPRouteRouter) SetRoutes(ctx context.Context, c *meshv1alpha1.Canary,
 
 // Finalize implements Router.
 func (r *HTTPRouteRouter) Finalize(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error {
-	if err := r.services.Finalize(ctx, c, remove); err != nil {
+	if err := r.services.FinalizeApex(ctx, c); err != nil {
 		return err
 	}
-	return finalizeObject(ctx, r.client, c, httpRouteGVK, apexName(c), remove)
+	if err := finalizeObject(ctx, r.client, c, httpRouteGVK, apexName(c), remove); err != nil {
+		return err
+	}
+	return r.services.FinalizeBackends(ctx, c, remove)
 }
 
 func (r *HTTPRouteRouter) apply(ctx context.Context, c *meshv1alpha1.Canary, routes Routes) error {
@@ -134,7 +137,11 @@ func (r *HTTPRouteRouter) apply(ctx context.Context, c *meshv1alpha1.Canary, rou
 	if err != nil {
 		return err
 	}
-	return applyObject(ctx, r.client, route)
+	err = applyObject(ctx, r.client, route)
+	if err != nil && strings.Contains(err.Error(), "retry: field not declared in schema") {
+		return fmt.Errorf("spec.service.retries needs the HTTPRoute CRD of Gateway API's experimental channel (v1.6) or v1.7 or later: %w", err)
+	}
+	return err
 }
 
 // desired is the whole HTTPRoute for routes; every apply sends all of it, so

@@ -94,7 +94,7 @@ func (r *IstioRouter) SetRoutes(ctx context.Context, c *meshv1alpha1.Canary, rou
 
 // Finalize implements Router.
 func (r *IstioRouter) Finalize(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error {
-	if err := r.services.Finalize(ctx, c, remove); err != nil {
+	if err := r.services.FinalizeApex(ctx, c); err != nil {
 		return err
 	}
 	if err := finalizeObject(ctx, r.client, c, virtualServiceGVK, apexName(c), remove); err != nil {
@@ -105,7 +105,7 @@ func (r *IstioRouter) Finalize(ctx context.Context, c *meshv1alpha1.Canary, remo
 			return err
 		}
 	}
-	return nil
+	return r.services.FinalizeBackends(ctx, c, remove)
 }
 
 // destinationWeight is the weight of the destination whose host is host. A

@@ -99,7 +99,9 @@ type Router interface {
 	// (spec.revertOnDeletion), deletes the route objects and the Services
 	// `<app>-primary` and `<app>-canary` we created; when false it drops our
 	// owner references from them so that garbage collection leaves them in
-	// place. The apex Service is never deleted.
+	// place. The apex Service is never deleted. Order: apex, route objects,
+	// then Services, so that no route points at a deleted Service. Safe to
+	// call again after an error.
 	Finalize(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error
 }
 

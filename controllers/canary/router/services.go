@@ -153,33 +153,44 @@ func (s *Services) apexSelectsTarget(ctx context.Context, c *meshv1alpha1.Canary
 	}
 }
 
-// Finalize points the apex back at the target (an adopted apex gets its
-// original selector back and loses what we added), and deletes (remove) or
-// orphans `<app>-primary` and `<app>-canary`. An apex we created is orphaned,
-// never deleted: clients keep calling it.
+// Finalize points the apex back at the target (FinalizeApex), then deletes
+// (remove) or orphans `<app>-primary` and `<app>-canary` (FinalizeBackends).
+// Routers call the two halves around their route objects, so that no route
+// is left pointing at a deleted Service.
 func (s *Services) Finalize(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error {
+	if err := s.FinalizeApex(ctx, c); err != nil {
+		return err
+	}
+	return s.FinalizeBackends(ctx, c, remove)
+}
+
+// FinalizeApex points the apex back at the target: an adopted apex gets its
+// original selector back and loses what we added; one we created selects
+// the target and is orphaned, never deleted (clients keep calling it).
+func (s *Services) FinalizeApex(ctx context.Context, c *meshv1alpha1.Canary) error {
 	apex, err := s.getApex(ctx, c)
 	switch {
 	case apierrors.IsNotFound(err):
+		return nil
 	case err != nil:
 		return err
 	case apex.Annotations[OriginalSelectorAnnotation] != "":
-		if err := s.restoreAdopted(ctx, c, apex); err != nil {
-			return err
-		}
+		return s.restoreAdopted(ctx, c, apex)
 	case !metav1.IsControlledBy(apex, c):
-		// Not ours and never adopted: nothing of ours to undo.
-	default:
-		sel, err := s.selectors(ctx, c)
-		if err != nil {
-			return err
-		}
-		want := s.owned(c, apexName(c), c.Spec.Service.Apex, sel.target)
-		want.OwnerReferences = nil // applying without it drops ours: orphaned
-		if err := applyObject(ctx, s.client, want); err != nil {
-			return err
-		}
+		return nil // not ours and never adopted: nothing of ours to undo
 	}
+	sel, err := s.selectors(ctx, c)
+	if err != nil {
+		return err
+	}
+	want := s.owned(c, apexName(c), c.Spec.Service.Apex, sel.target)
+	want.OwnerReferences = nil // applying without it drops ours: orphaned
+	return applyObject(ctx, s.client, want)
+}
+
+// FinalizeBackends deletes (remove) or orphans `<app>-primary` and
+// `<app>-canary`.
+func (s *Services) FinalizeBackends(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error {
 	for _, name := range []string{primaryName(c), canaryName(c)} {
 		if err := finalizeObject(ctx, s.client, c, serviceGVK, name, remove); err != nil {
 			return err

@@ -75,10 +75,13 @@ func (r *SMIRouter) SetRoutes(ctx context.Context, c *meshv1alpha1.Canary, route
 
 // Finalize implements Router.
 func (r *SMIRouter) Finalize(ctx context.Context, c *meshv1alpha1.Canary, remove bool) error {
-	if err := r.services.Finalize(ctx, c, remove); err != nil {
+	if err := r.services.FinalizeApex(ctx, c); err != nil {
 		return err
 	}
-	return finalizeObject(ctx, r.client, c, trafficSplitGVK, apexName(c), remove)
+	if err := finalizeObject(ctx, r.client, c, trafficSplitGVK, apexName(c), remove); err != nil {
+		return err
+	}
+	return r.services.FinalizeBackends(ctx, c, remove)
 }
 
 func trafficSplit(c *meshv1alpha1.Canary, routes Routes) *splitv1alpha2.TrafficSplit {
