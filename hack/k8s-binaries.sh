@@ -8,7 +8,7 @@
 #
 # Usage: hack/k8s-binaries.sh envtest|cluster|print-dir
 #   envtest   etcd and kube-apiserver (what controller-runtime envtest needs)
-#   cluster   envtest's plus kube-controller-manager, kube-scheduler, kwok, kwokctl
+#   cluster   envtest's plus kube-controller-manager, kube-scheduler, kubectl, kwok, kwokctl
 #   print-dir print the directory holding the binaries (built or not)
 set -euo pipefail
 
@@ -37,7 +37,23 @@ build_in_module() {
 # points them at ./staging, which does not exist outside its repository.
 kube_module() {
   local dir="$CACHE_ROOT/modules/kubernetes-$K8S_VERSION"
-  if [[ -f "$dir/.ready" ]]; then echo "$dir"; return; fi
+  local tools
+  tools=$(cat <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+)
+  # Reuse the module only when it was made for the same set of commands.
+  if [[ -f "$dir/.ready" && "$(cat "$dir/tools.go" 2>/dev/null)" == "$tools" ]]; then echo "$dir"; return; fi
+  rm -f "$dir/.ready"
   mkdir -p "$dir"
   local staging_version="v0.${K8S_VERSION#v1.}"
   local gomod
@@ -52,17 +68,7 @@ kube_module() {
     grep -E '^\s+k8s.io/[a-z0-9-]+ => \./staging/' "$gomod" \
       | awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
   } >"$dir/go.mod"
-  cat >"$dir/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
+  printf '%s\n' "$tools" >"$dir/tools.go"
   (cd "$dir" && go mod tidy -e >/dev/null 2>&1 || true)
   (cd "$dir" && GOFLAGS=-mod=mod go mod download)
   touch "$dir/.ready"
@@ -83,8 +89,12 @@ simple_module() { # simple_module NAME MODULE VERSION
 
 kube_ldflags() {
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
-  local v=k8s.io/component-base/version
-  echo "-X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z"
+  # kubectl reads client-go's copy of the version, the servers component-base's.
+  local v out=""
+  for v in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    out+="-X $v.gitVersion=$K8S_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean -X $v.buildDate=1970-01-01T00:00:00Z "
+  done
+  echo "$out"
 }
 
 build_envtest() {
@@ -102,6 +112,8 @@ build_cluster() {
   kube_dir=$(kube_module)
   GOFLAGS=-mod=mod build_in_module "$kube_dir" kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$(kube_ldflags)"
   GOFLAGS=-mod=mod build_in_module "$kube_dir" kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler "$(kube_ldflags)"
+  # A kubectl of the cluster's own version, so the local scripts need none installed.
+  GOFLAGS=-mod=mod build_in_module "$kube_dir" kubectl k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
   kwok_dir=$(simple_module "kwok-$KWOK_VERSION" sigs.k8s.io/kwok "$KWOK_VERSION")
   local kv=sigs.k8s.io/kwok/pkg/consts
   GOFLAGS=-mod=mod build_in_module "$kwok_dir" kwok sigs.k8s.io/kwok/cmd/kwok "-X $kv.Version=$KWOK_VERSION"

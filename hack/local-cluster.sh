@@ -16,7 +16,7 @@
 #   K8S_VERSION           Kubernetes version of the binaries (default v1.36.3)
 #   SLUICE_CLUSTER_NAME   kwok cluster name (default sluice)
 #   KWOK_WORKDIR          kwok's state, outside the clone (default ~/.cache/sluice/kwok)
-#   KUBECTL               kubectl to create the fake node with (default: kubectl in PATH)
+#   KUBECTL               kubectl to create the fake node with (default: the one built with the cluster)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,7 +25,7 @@ CACHE_ROOT=${SLUICE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sluice}
 export KWOK_WORKDIR=${KWOK_WORKDIR:-$CACHE_ROOT/kwok}
 BIN_DIR=$("$ROOT/hack/k8s-binaries.sh" print-dir)
 KWOKCTL="$BIN_DIR/kwokctl"
-KUBECTL=${KUBECTL:-kubectl}
+KUBECTL=${KUBECTL:-$BIN_DIR/kubectl}
 KUBECONFIG_FILE="$KWOK_WORKDIR/$CLUSTER_NAME.kubeconfig"
 KWOKCTL_LOG="$KWOK_WORKDIR/$CLUSTER_NAME-kwokctl.log"
 NODE_NAME=kwok-node-0

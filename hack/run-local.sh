@@ -13,7 +13,7 @@
 #   RUN_LOCAL_EXIT_AFTER_APPLY=1  non-interactive (tests, CI): check that
 #       `kubectl get meshes,canaries,policies -A` lists the samples and every
 #       sample Deployment is Available, then tear down and exit 0
-#   KUSTOMIZE (default bin/kustomize), KUBECTL (default kubectl), K8S_VERSION,
+#   KUSTOMIZE (default bin/kustomize), KUBECTL (default: the kubectl built with the cluster), K8S_VERSION,
 #   WEBHOOK_PORT (9443), METRICS_ADDR (127.0.0.1:18443), PROBE_ADDR
 #   (127.0.0.1:18081), RUN_LOCAL_STATE_DIR (~/.cache/sluice/run-local), and
 #   those of hack/local-cluster.sh
@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 KUSTOMIZE=${KUSTOMIZE:-$ROOT/bin/kustomize}
-KUBECTL=${KUBECTL:-kubectl}
+KUBECTL=${KUBECTL:-$("$ROOT/hack/k8s-binaries.sh" print-dir)/kubectl}
 NAMESPACE=sluice-system
 WEBHOOK_PORT=${WEBHOOK_PORT:-9443}
 METRICS_ADDR=${METRICS_ADDR:-127.0.0.1:18443}
@@ -249,6 +249,8 @@ Sluice is running on a local kwok cluster. In another shell:
 
   export KUBECONFIG=$KUBECONFIG_FILE
   kubectl get meshes,canaries,policies -A
+
+(Any kubectl works; one of the cluster's version is $KUBECTL.)
 
 Manager log: $MANAGER_LOG
 Press Ctrl-C to stop the manager and delete the cluster.

@@ -87,7 +87,7 @@ func requireClusterBinaries(t *testing.T) {
 		t.Fatalf("hack/k8s-binaries.sh print-dir: %v", err)
 	}
 	dir := strings.TrimSpace(string(out))
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kwokctl"} {
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok", "kwokctl"} {
 		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
 			msg := fmt.Sprintf("%s is not built in %s: run make cluster-binaries", b, dir)
 			if os.Getenv("CI") == "true" {
@@ -95,9 +95,6 @@ func requireClusterBinaries(t *testing.T) {
 			}
 			t.Skip(msg)
 		}
-	}
-	if _, err := exec.LookPath("kubectl"); err != nil && os.Getenv("KUBECTL") == "" {
-		t.Skip("kubectl not found: the local cluster scripts use it")
 	}
 }
 
