@@ -263,3 +263,28 @@ func TestGatewayDuration(t *testing.T) {
 		}
 	}
 }
+
+// A spec change reaches the route on the next Reconcile, at the same split.
+func TestHTTPRoute_ReconcileAppliesSpecChangesAtTheCurrentSplit(t *testing.T) {
+	requireEnv(t)
+	f := newFixture(t, meshv1alpha1.ProviderSluice, nil)
+	r := f.router(t)
+	mustReconcile(t, r, f.canary)
+	split := Routes{PrimaryWeight: 70, CanaryWeight: 30}
+	mustSetRoutes(t, r, f.canary, split)
+
+	f.canary.Spec.Service.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+	mustReconcile(t, r, f.canary)
+	if got := rule(t, httpRoute(t, f), splitRuleName).Timeouts; got == nil || ptr.Deref(got.Request, "") != "5s" {
+		t.Errorf("timeouts = %+v, want request 5s", got)
+	}
+	if got := httpRouteSplit(t, f); got["app-primary"] != 70 || got["app-canary"] != 30 {
+		t.Errorf("weights = %v, want 70/30 kept", got)
+	}
+
+	f.canary.Spec.Service.Timeout = nil
+	mustReconcile(t, r, f.canary)
+	if got := rule(t, httpRoute(t, f), splitRuleName).Timeouts; got != nil {
+		t.Errorf("timeouts = %+v after the spec dropped them, want none (we own what we wrote)", got)
+	}
+}
