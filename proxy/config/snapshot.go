@@ -8,6 +8,8 @@ import (
 
 	"github.com/sluicemesh/sluice/proxy/balancing"
 	"github.com/sluicemesh/sluice/proxy/breaker"
+	"github.com/sluicemesh/sluice/proxy/fault"
+	"github.com/sluicemesh/sluice/proxy/ratelimit"
 	"github.com/sluicemesh/sluice/proxy/retry"
 )
 
@@ -35,6 +37,8 @@ type InboundRule struct {
 	Application *Destination
 	Service     string
 	Timeout     time.Duration
+	// RateLimit is nil when inbound requests are not limited.
+	RateLimit *ratelimit.Limiter
 }
 
 // ServiceTable is one Service's compiled route table.
@@ -56,6 +60,8 @@ type RouteRule struct {
 	Timeout     time.Duration
 	// Retries is nil when the route does not retry.
 	Retries *retry.Policy
+	// Fault is nil when the route injects no fault.
+	Fault *fault.Fault
 }
 
 // WeightedDestination is a destination and the sum of weights up to and
@@ -161,7 +167,7 @@ func (c *compiler) compile() (*Snapshot, error) {
 		}
 	}
 	in := cfg.Inbound
-	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D()}
+	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D(), RateLimit: c.rateLimit(in.RateLimit)}
 	if in.Target != "" {
 		c.snap.Inbound.Application = &Destination{
 			Name:      in.Service,
@@ -193,6 +199,36 @@ func (c *compiler) destination(b *Backend) (*Destination, error) {
 		d.Breaker = breaker.New(compileBreaker(b.CircuitBreaker), outliers, c.clock)
 	}
 	return d, nil
+}
+
+// rateLimit compiles the inbound rate limit, keeping the previous
+// snapshot's bucket when its settings did not change.
+func (c *compiler) rateLimit(rl *RateLimit) *ratelimit.Limiter {
+	if rl == nil {
+		return nil
+	}
+	if c.prev != nil && c.prev.Inbound.RateLimit.Same(rl.RequestsPerSecond, rl.Burst) {
+		return c.prev.Inbound.RateLimit
+	}
+	return ratelimit.New(rl.RequestsPerSecond, rl.Burst)
+}
+
+func compileFault(f *Fault) *fault.Fault {
+	if f == nil {
+		return nil
+	}
+	out := &fault.Fault{}
+	if f.Delay != nil {
+		out.Delay, out.DelayPercent = f.Delay.Duration.D(), f.Delay.Percent
+	}
+	if f.Abort != nil {
+		out.AbortStatus, out.AbortPercent = f.Abort.Status, f.Abort.Percent
+	}
+	for _, h := range f.Headers {
+		hc := compileHeader(h)
+		out.Headers = append(out.Headers, fault.Header{Name: hc.Name, Value: hc.Value, RE: hc.RE})
+	}
+	return out
 }
 
 // Defaults of CircuitBreaker, documented on its fields.
@@ -254,6 +290,7 @@ func (c *compiler) rule(svc *Service, r *Route) RouteRule {
 		retries = svc.Retries
 	}
 	rule.Retries = compileRetries(retries)
+	rule.Fault = compileFault(r.Fault)
 	for _, m := range r.Matches {
 		rule.Matches = append(rule.Matches, compileMatch(m))
 	}

@@ -55,8 +55,9 @@ type Inbound struct {
 	// Default: nil, every caller is allowed. Not enforced yet.
 	Authorization *Authorization `json:"authorization,omitempty"`
 
-	// RateLimit limits the requests per second the application receives,
-	// answering 429 beyond it. Default: nil, no limit. Not enforced yet.
+	// RateLimit limits the requests per second the application receives
+	// through this proxy (a local token bucket, not shared between replicas),
+	// answering 429 beyond it. Default: nil, no limit.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
 }
 
@@ -130,7 +131,6 @@ type Route struct {
 	Retries *RetryPolicy `json:"retries,omitempty"`
 
 	// Fault injects delays or aborts, for testing resilience. Default: nil.
-	// Not enforced yet.
 	Fault *Fault `json:"fault,omitempty"`
 }
 
@@ -323,7 +323,9 @@ type CircuitBreaker struct {
 	MaxPendingRequests int `json:"maxPendingRequests,omitempty"`
 }
 
-// Fault injects failures on a share of requests. Not enforced yet.
+// Fault injects failures on a share of requests. A request may be both
+// delayed and aborted: the delay comes first. An aborted request never reaches
+// a backend, and carries the header Sluice-Proxy-Error: fault injected.
 type Fault struct {
 	// Delay adds latency. Default: nil.
 	Delay *FaultDelay `json:"delay,omitempty"`
@@ -349,7 +351,8 @@ type FaultAbort struct {
 	Percent float64 `json:"percent"`
 }
 
-// RateLimit is a local token bucket. Not enforced yet.
+// RateLimit is a local token bucket. A reload with the same settings keeps
+// the bucket's level.
 type RateLimit struct {
 	// RequestsPerSecond refilled into the bucket. Required, > 0.
 	RequestsPerSecond float64 `json:"requestsPerSecond"`

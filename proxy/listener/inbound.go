@@ -27,6 +27,11 @@ func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rule := &in.store.Load().Inbound
 	key := metrics.Key{Direction: metrics.Inbound, Service: rule.Service}
+	if rule.RateLimit != nil && !rule.RateLimit.Allow() {
+		in.fwd.metrics.RateLimited(metrics.Inbound)
+		in.fwd.reject(w, key, start, http.StatusTooManyRequests, "rate limited")
+		return
+	}
 	if rule.Application == nil {
 		in.fwd.reject(w, key, start, http.StatusServiceUnavailable, "no application target")
 		return

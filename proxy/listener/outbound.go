@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/fault"
 	"github.com/sluicemesh/sluice/proxy/metrics"
 	"github.com/sluicemesh/sluice/proxy/routing"
 )
@@ -56,10 +57,32 @@ func (o *Outbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key.Backend = dest.Name
+	if rule.Fault != nil && !o.injectFault(w, r, rule.Fault, key, start) {
+		return
+	}
 	if routing.ShouldMirror(rule) {
 		o.mirror(r, rule.Mirror.Destination)
 	}
 	o.fwd.forward(w, r, &exchange{dest: dest, retries: rule.Retries}, key, start, rule.Timeout)
+}
+
+// injectFault delays or aborts the request as the route's fault says, and
+// reports whether the request goes on.
+func (o *Outbound) injectFault(w http.ResponseWriter, r *http.Request, f *fault.Fault, key metrics.Key, start time.Time) bool {
+	d := f.Decide(r.Header)
+	if d.Delay > 0 {
+		o.fwd.metrics.FaultInjected("delay")
+		if err := d.Wait(r.Context()); err != nil {
+			o.fwd.reject(w, key, start, statusClientClosedRequest, "client closed request")
+			return false
+		}
+	}
+	if d.AbortStatus != 0 {
+		o.fwd.metrics.FaultInjected("abort")
+		o.fwd.reject(w, key, start, d.AbortStatus, "fault injected")
+		return false
+	}
+	return true
 }
 
 // mirror sends a copy of a request without a body to the shadow destination
