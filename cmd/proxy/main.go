@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/config"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 // options are the proxy's flags; each has an environment variable, which the
@@ -31,6 +32,8 @@ type options struct {
 	adminAddr    string
 	grace        time.Duration
 	logLevel     string
+	tls          meshtls.Files
+	tlsPoll      time.Duration
 }
 
 func parseOptions(args []string) (*options, error) {
@@ -51,6 +54,15 @@ func parseOptions(args []string) (*options, error) {
 			"Keep it below the pod's terminationGracePeriodSeconds.")
 	fs.StringVar(&o.logLevel, "log-level", env("SLUICE_LOG_LEVEL", "info"),
 		"Log level: debug, info, warn or error (env SLUICE_LOG_LEVEL).")
+	fs.StringVar(&o.tls.Cert, "tls-cert", env("SLUICE_TLS_CERT", ""),
+		"PEM certificate chain whose leaf carries the proxy's SPIFFE identity, for mTLS between proxies (env SLUICE_TLS_CERT). "+
+			"Optional: without it the proxy speaks plaintext only and cannot reach meshed endpoints.")
+	fs.StringVar(&o.tls.Key, "tls-key", env("SLUICE_TLS_KEY", ""),
+		"PEM private key of --tls-cert (env SLUICE_TLS_KEY).")
+	fs.StringVar(&o.tls.TrustBundle, "tls-trust-bundle", env("SLUICE_TLS_TRUST_BUNDLE", ""),
+		"PEM trust anchors that verify peer proxies (env SLUICE_TLS_TRUST_BUNDLE).")
+	fs.DurationVar(&o.tlsPoll, "tls-poll-interval", envDuration("SLUICE_TLS_POLL_INTERVAL", 10*time.Second),
+		"How often the TLS files are checked for a renewed certificate (env SLUICE_TLS_POLL_INTERVAL).")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -60,7 +72,20 @@ func parseOptions(args []string) (*options, error) {
 	if o.configPath == "" {
 		return nil, fmt.Errorf("--config (or SLUICE_CONFIG) is required")
 	}
+	if set := countSet(o.tls.Cert, o.tls.Key, o.tls.TrustBundle); set != 0 && set != 3 {
+		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-trust-bundle go together: set all three or none")
+	}
 	return o, nil
+}
+
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func env(name, def string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/listener"
 	"github.com/sluicemesh/sluice/proxy/metrics"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 // run serves until ctx ends or /shutdown is called, then drains.
@@ -32,12 +33,27 @@ func run(ctx context.Context, o *options, log *slog.Logger) error {
 		_ = source.Run(ctx, store.Apply)
 	}()
 
-	outbound := listener.NewOutbound(store, rec, log)
+	var identity *meshtls.Source
+	if o.tls.Cert != "" {
+		var err error
+		if identity, err = meshtls.NewSource(o.tls, func(m *meshtls.Material) { rec.CertificateExpiry(m.NotAfter()) }, log); err != nil {
+			return err
+		}
+		log.Info("Loaded TLS certificate", "identity", identity.Current().Identity, "notAfter", identity.Current().NotAfter())
+		go identity.Watch(ctx, o.tlsPoll)
+	}
+
+	outbound := listener.NewOutbound(store, rec, log, listener.WithIdentity(identity))
 	inbound := listener.NewInbound(store, rec, log)
 	var draining atomic.Bool
 	traffic := []*namedServer{
-		{name: "inbound", addr: o.inboundAddr, srv: listener.NewServer(inbound, log)},
-		{name: "outbound", addr: o.outboundAddr, srv: listener.NewServer(outbound, log)},
+		{name: "inbound", addr: o.inboundAddr, srv: listener.NewServer(inbound, log), wrap: func(ln net.Listener) net.Listener {
+			// mTLS termination and the STRICT/PERMISSIVE mode happen here.
+			return listener.NewInboundListener(ln, store, identity, rec, log)
+		}},
+		{name: "outbound", addr: o.outboundAddr, srv: listener.NewServer(outbound, log), wrap: func(ln net.Listener) net.Listener {
+			return listener.NewCountingListener(ln, metrics.Outbound, rec)
+		}},
 	}
 	adminSrv := &namedServer{name: "admin", addr: o.adminAddr, srv: &http.Server{
 		Handler: admin.NewHandler(admin.Options{
@@ -97,12 +113,17 @@ type namedServer struct {
 	addr string
 	srv  *http.Server
 	ln   net.Listener
+	// wrap, when set, wraps the bound listener before serving.
+	wrap func(net.Listener) net.Listener
 }
 
 func (s *namedServer) listen() error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
+	}
+	if s.wrap != nil {
+		ln = s.wrap(ln)
 	}
 	s.ln = ln
 	return nil

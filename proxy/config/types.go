@@ -23,8 +23,10 @@ type Config struct {
 	// endpoints. Routes refer to them by name and namespace.
 	Backends []Backend `json:"backends,omitempty"`
 
-	// TLS is this proxy's own certificate, used for mTLS between proxies.
-	// Optional; not used yet (mTLS is a later slice).
+	// TLS is reserved for the control plane to describe where the proxy's
+	// certificate comes from. Ignored for now: cmd/proxy's --tls-cert,
+	// --tls-key and --tls-trust-bundle name the files, which are reloaded when
+	// they change.
 	TLS *TLS `json:"tls,omitempty"`
 }
 
@@ -46,9 +48,11 @@ type Inbound struct {
 	// Default: 0, no timeout.
 	Timeout Duration `json:"timeout,omitempty"`
 
-	// MTLS is STRICT (plaintext refused), PERMISSIVE (TLS detected on the same
-	// port, plaintext accepted) or DISABLED. Default: PERMISSIVE. Not enforced
-	// yet: the inbound listener accepts plaintext only.
+	// MTLS is STRICT (plaintext connections refused), PERMISSIVE (TLS
+	// detected on the same port by its first bytes, plaintext accepted) or
+	// DISABLED (no detection, plaintext only). TLS connections must present
+	// a client certificate from the trust bundle. A change applies to new
+	// connections. Default: PERMISSIVE.
 	MTLS MTLSMode `json:"mtls,omitempty"`
 
 	// Authorization decides which callers may reach the application.

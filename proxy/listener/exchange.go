@@ -19,6 +19,8 @@ type exchange struct {
 	// status is the status code answered to the client, set by ModifyResponse
 	// or the error handler.
 	status int
+	// tls is set when a try went over mTLS to a meshed endpoint.
+	tls bool
 }
 
 type exchangeKey struct{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/metrics"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 // proxyErrorHeader tells the client that the proxy, not the application,
@@ -29,11 +30,23 @@ type forwarder struct {
 	log      *slog.Logger
 }
 
-func newForwarder(dir metrics.Direction, rec *metrics.Recorder, log *slog.Logger) *forwarder {
+// Option configures a listener handler.
+type Option func(*forwarder)
+
+// WithIdentity gives the handler the proxy's certificate, to reach meshed
+// endpoints over mTLS.
+func WithIdentity(src *meshtls.Source) Option {
+	return func(f *forwarder) { f.upstream.identity = src }
+}
+
+func newForwarder(dir metrics.Direction, rec *metrics.Recorder, log *slog.Logger, opts []Option) *forwarder {
 	if log == nil {
 		log = slog.Default()
 	}
 	f := &forwarder{upstream: newUpstream(dir, rec), metrics: rec, log: log}
+	for _, o := range opts {
+		o(f)
+	}
 	f.proxy = &httputil.ReverseProxy{
 		Rewrite:        rewrite,
 		Transport:      f.upstream,
@@ -62,6 +75,7 @@ func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, ex *exchange
 			panic(p)
 		}
 		key.StatusCode = ex.status
+		key.TLS = key.TLS || ex.tls
 		f.observe(key, start)
 	}()
 	f.proxy.ServeHTTP(w, withExchange(r, ex))
@@ -114,6 +128,8 @@ func (f *forwarder) handleError(w http.ResponseWriter, r *http.Request, err erro
 		status, reason = statusClientClosedRequest, "client closed request"
 	case errors.Is(err, errNoEndpoint):
 		status, reason = http.StatusServiceUnavailable, "no available endpoint"
+	case errors.Is(err, errNoCertificate):
+		status, reason = http.StatusBadGateway, "no certificate for a meshed endpoint"
 	case errors.Is(err, errPerTryTimeout), errors.Is(err, context.DeadlineExceeded):
 		status, reason = http.StatusGatewayTimeout, "timeout"
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicemesh/sluice/proxy/breaker"
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/metrics"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 // startBackend serves h on a free loopback port, over HTTP/1.1 and h2c, and
@@ -38,12 +39,16 @@ func serve(t testing.TB, srv *http.Server) string {
 type testProxy struct {
 	store    *config.Store
 	metrics  *metrics.Recorder
+	identity *meshtls.Source // nil = no certificate
 	outbound string
 	inbound  string
 }
 
 // proxyOption changes the test proxy before its configuration is applied.
 type proxyOption func(*testProxy)
+
+// withIdentity gives the proxy a certificate for mTLS.
+func withIdentity(src *meshtls.Source) proxyOption { return func(p *testProxy) { p.identity = src } }
 
 // withClock makes circuit breakers measure ejections with c.
 func withClock(c breaker.Clock) proxyOption { return func(p *testProxy) { p.store.Clock = c } }
@@ -59,10 +64,17 @@ func startProxy(t testing.TB, yaml string, opts ...proxyOption) *testProxy {
 	}
 	p.apply(t, yaml)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	out := NewOutbound(p.store, p.metrics, log)
+	out := NewOutbound(p.store, p.metrics, log, WithIdentity(p.identity))
 	in := NewInbound(p.store, p.metrics, log)
 	p.outbound = serve(t, NewServer(out, log))
-	p.inbound = serve(t, NewServer(in, log))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSrv := NewServer(in, log)
+	go func() { _ = inSrv.Serve(NewInboundListener(ln, p.store, p.identity, p.metrics, log)) }()
+	t.Cleanup(func() { _ = inSrv.Close() })
+	p.inbound = ln.Addr().String()
 	t.Cleanup(out.CloseIdleConnections)
 	t.Cleanup(in.CloseIdleConnections)
 	return p

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/metrics"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 // Inbound handles requests to the application next to the proxy and
@@ -19,14 +20,19 @@ type Inbound struct {
 var _ http.Handler = (*Inbound)(nil)
 
 // NewInbound returns the inbound handler. rec and log may be nil.
-func NewInbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger) *Inbound {
-	return &Inbound{store: store, fwd: newForwarder(metrics.Inbound, rec, log)}
+func NewInbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger, opts ...Option) *Inbound {
+	return &Inbound{store: store, fwd: newForwarder(metrics.Inbound, rec, log, opts)}
 }
 
 func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rule := &in.store.Load().Inbound
-	key := metrics.Key{Direction: metrics.Inbound, Service: rule.Service}
+	key := metrics.Key{Direction: metrics.Inbound, Service: rule.Service, TLS: r.TLS != nil}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// The handshake verified the chain; the identity is what
+		// authorization and the application's view of the caller rest on.
+		r = r.WithContext(meshtls.WithPeer(r.Context(), meshtls.IdentityOf(r.TLS.PeerCertificates[0])))
+	}
 	if rule.RateLimit != nil && !rule.RateLimit.Allow() {
 		in.fwd.metrics.RateLimited(metrics.Inbound)
 		in.fwd.reject(w, key, start, http.StatusTooManyRequests, "rate limited")

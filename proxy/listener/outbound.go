@@ -33,8 +33,8 @@ type Outbound struct {
 var _ http.Handler = (*Outbound)(nil)
 
 // NewOutbound returns the outbound handler. rec and log may be nil.
-func NewOutbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger) *Outbound {
-	return &Outbound{store: store, fwd: newForwarder(metrics.Outbound, rec, log), mirrors: make(chan struct{}, maxMirrorsInFlight)}
+func NewOutbound(store *config.Store, rec *metrics.Recorder, log *slog.Logger, opts ...Option) *Outbound {
+	return &Outbound{store: store, fwd: newForwarder(metrics.Outbound, rec, log, opts), mirrors: make(chan struct{}, maxMirrorsInFlight)}
 }
 
 func (o *Outbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {

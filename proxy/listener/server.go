@@ -16,6 +16,8 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
+	// HTTP/2 over TLS for connections the InboundListener terminated mTLS on.
+	protocols.SetHTTP2(true)
 	return &http.Server{
 		Handler:   h,
 		Protocols: &protocols,

@@ -3,10 +3,12 @@ package listener
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/metrics"
 	"github.com/sluicemesh/sluice/proxy/retry"
+	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
 var (
@@ -38,7 +41,18 @@ type upstream struct {
 	// direction and metrics count retries and ejections; metrics may be nil.
 	direction metrics.Direction
 	metrics   *metrics.Recorder
+	// identity is the proxy's certificate for meshed endpoints; nil = none,
+	// and meshed endpoints cannot be reached.
+	identity *meshtls.Source
+	// meshed holds one HTTP/2-over-mTLS transport per expected server
+	// identity, so a pooled connection is only ever reused for the identity
+	// it was verified against.
+	meshed sync.Map // identity -> *http.Transport
 }
+
+// errNoCertificate: an endpoint is meshed but this proxy has no certificate
+// to dial it with (answered 502). Never a plaintext fallback.
+var errNoCertificate = errors.New("meshed endpoint and no TLS certificate")
 
 var _ http.RoundTripper = (*upstream)(nil)
 
@@ -75,6 +89,42 @@ func newTransport(h2c bool) *http.Transport {
 func (u *upstream) CloseIdleConnections() {
 	u.http1.CloseIdleConnections()
 	u.h2c.CloseIdleConnections()
+	u.meshed.Range(func(_, t any) bool {
+		t.(*http.Transport).CloseIdleConnections()
+		return true
+	})
+}
+
+// transportFor returns the transport that reaches an endpoint: HTTP/2 over
+// mTLS checking the endpoint's identity when it is meshed, else HTTP/1.1 or
+// h2c as it speaks.
+func (u *upstream) transportFor(req *http.Request, ep *balancing.Endpoint) (http.RoundTripper, error) {
+	if ep.Identity == "" {
+		req.URL.Scheme = "http"
+		if ep.Protocol == string(config.ProtocolH2) || ep.Protocol == string(config.ProtocolGRPC) {
+			return u.h2c, nil
+		}
+		return u.http1, nil
+	}
+	if u.identity == nil {
+		return nil, errNoCertificate
+	}
+	req.URL.Scheme = "https"
+	if t, ok := u.meshed.Load(ep.Identity); ok {
+		return t.(*http.Transport), nil
+	}
+	t, _ := u.meshed.LoadOrStore(ep.Identity, newMeshTransport(u.identity.ClientConfig(ep.Identity)))
+	return t.(*http.Transport), nil
+}
+
+func newMeshTransport(cfg *tls.Config) *http.Transport {
+	t := newTransport(false)
+	var protocols http.Protocols
+	protocols.SetHTTP2(true)
+	t.Protocols = &protocols
+	t.TLSClientConfig = cfg
+	t.TLSHandshakeTimeout = 5 * time.Second
+	return t
 }
 
 func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -130,9 +180,15 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		return nil, nil, errNoEndpoint
 	}
 	req.URL.Host = ep.Address
-	rt := u.http1
-	if ep.Protocol == string(config.ProtocolH2) || ep.Protocol == string(config.ProtocolGRPC) {
-		rt = u.h2c
+	rt, err := u.transportFor(req, ep)
+	if err != nil {
+		ep.Done(start, false)
+		return nil, ep, err
+	}
+	if ep.Identity != "" {
+		if ex := exchangeOf(req.Context()); ex != nil {
+			ex.tls = true
+		}
 	}
 	if perTry <= 0 {
 		resp, err := rt.RoundTrip(req)
