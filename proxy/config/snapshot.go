@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/sluicemesh/sluice/proxy/authz"
 	"github.com/sluicemesh/sluice/proxy/balancing"
 	"github.com/sluicemesh/sluice/proxy/breaker"
 	"github.com/sluicemesh/sluice/proxy/fault"
@@ -39,6 +40,8 @@ type InboundRule struct {
 	Timeout     time.Duration
 	// RateLimit is nil when inbound requests are not limited.
 	RateLimit *ratelimit.Limiter
+	// Authorization is nil when every caller is allowed.
+	Authorization *authz.Policy
 }
 
 // ServiceTable is one Service's compiled route table.
@@ -167,7 +170,8 @@ func (c *compiler) compile() (*Snapshot, error) {
 		}
 	}
 	in := cfg.Inbound
-	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D(), RateLimit: c.rateLimit(in.RateLimit)}
+	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D(), RateLimit: c.rateLimit(in.RateLimit),
+		Authorization: compileAuthorization(in.Authorization)}
 	if in.Target != "" {
 		c.snap.Inbound.Application = &Destination{
 			Name:      in.Service,
@@ -211,6 +215,17 @@ func (c *compiler) rateLimit(rl *RateLimit) *ratelimit.Limiter {
 		return c.prev.Inbound.RateLimit
 	}
 	return ratelimit.New(rl.RequestsPerSecond, rl.Burst)
+}
+
+func compileAuthorization(a *Authorization) *authz.Policy {
+	if a == nil {
+		return nil
+	}
+	p := &authz.Policy{DefaultAllow: a.Default == Allow || (a.Default == "" && len(a.Rules) == 0)}
+	for _, r := range a.Rules {
+		p.Rules = append(p.Rules, authz.Rule{Identities: r.Identities, Namespaces: r.Namespaces, Methods: r.Methods, PathPrefixes: r.PathPrefixes})
+	}
+	return p
 }
 
 func compileFault(f *Fault) *fault.Fault {

@@ -55,8 +55,8 @@ type Inbound struct {
 	// connections. Default: PERMISSIVE.
 	MTLS MTLSMode `json:"mtls,omitempty"`
 
-	// Authorization decides which callers may reach the application.
-	// Default: nil, every caller is allowed. Not enforced yet.
+	// Authorization decides which callers may reach the application; a
+	// denied request gets 403. Default: nil, every caller is allowed.
 	Authorization *Authorization `json:"authorization,omitempty"`
 
 	// RateLimit limits the requests per second the application receives
@@ -373,8 +373,9 @@ const (
 	MTLSDisabled   MTLSMode = "DISABLED"
 )
 
-// Authorization decides which callers may reach the application. Not enforced
-// yet.
+// Authorization decides which callers may reach the application. Callers are
+// known by the SPIFFE URI of their client certificate; a plaintext caller has
+// no identity and matches only rules without identities and namespaces.
 type Authorization struct {
 	// Default action when no rule matches: Allow or Deny. Default: Deny when
 	// rules are set, else Allow.
@@ -399,7 +400,8 @@ type AuthorizationRule struct {
 	Namespaces []string `json:"namespaces,omitempty"`
 	// Methods such as GET.
 	Methods []string `json:"methods,omitempty"`
-	// PathPrefixes the request path starts with.
+	// PathPrefixes of the request path, matching whole segments: /api
+	// matches /api and /api/v1, not /apis.
 	PathPrefixes []string `json:"pathPrefixes,omitempty"`
 }
 

@@ -10,6 +10,11 @@ import (
 	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 )
 
+// ClientIDHeader carries the verified SPIFFE identity of a meshed caller to
+// the application (like linkerd's l5d-client-id). The inbound listener drops
+// any value the caller sent itself.
+const ClientIDHeader = "Sluice-Client-Id"
+
 // Inbound handles requests to the application next to the proxy and
 // measures them: the inbound metrics are what the Canary analysis queries.
 type Inbound struct {
@@ -28,10 +33,23 @@ func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rule := &in.store.Load().Inbound
 	key := metrics.Key{Direction: metrics.Inbound, Service: rule.Service, TLS: r.TLS != nil}
+	// Only this proxy may tell the application who the caller is.
+	if _, spoofed := r.Header[ClientIDHeader]; spoofed {
+		r.Header.Del(ClientIDHeader)
+	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		// The handshake verified the chain; the identity is what
 		// authorization and the application's view of the caller rest on.
-		r = r.WithContext(meshtls.WithPeer(r.Context(), meshtls.IdentityOf(r.TLS.PeerCertificates[0])))
+		peer := meshtls.IdentityOf(r.TLS.PeerCertificates[0])
+		r = r.WithContext(meshtls.WithPeer(r.Context(), peer))
+		r.Header.Set(ClientIDHeader, peer)
+	}
+	// Authorization before the rate limit: a denied caller must not use up
+	// the application's tokens.
+	if rule.Authorization != nil && !rule.Authorization.Allow(meshtls.PeerFrom(r.Context()), r) {
+		in.fwd.metrics.AuthzDenied(metrics.Inbound)
+		in.fwd.reject(w, key, start, http.StatusForbidden, "forbidden by authorization")
+		return
 	}
 	if rule.RateLimit != nil && !rule.RateLimit.Allow() {
 		in.fwd.metrics.RateLimited(metrics.Inbound)
