@@ -1,0 +1,101 @@
+package workload
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+)
+
+// ownerReference makes the Canary the controller of an object we create, so
+// that it goes with the Canary unless Finalize orphans it.
+func ownerReference(c *meshv1alpha1.Canary) metav1.OwnerReference {
+	return metav1.OwnerReference{
+		APIVersion:         meshv1alpha1.GroupVersion.String(),
+		Kind:               "Canary",
+		Name:               c.Name,
+		UID:                c.UID,
+		Controller:         ptr.To(true),
+		BlockOwnerDeletion: ptr.To(true),
+	}
+}
+
+// checkOwner refuses an existing object that another owner controls. One
+// without a controller (e.g. left behind by a Canary deleted without
+// revertOnDeletion) is adopted.
+func checkOwner(obj client.Object, c *meshv1alpha1.Canary) error {
+	ref := metav1.GetControllerOf(obj)
+	if ref == nil || ref.UID == c.UID {
+		return nil
+	}
+	return fmt.Errorf("%s %s/%s %w (%s %s)", kindName(obj), obj.GetNamespace(), obj.GetName(), ErrNotOurs, ref.Kind, ref.Name)
+}
+
+// apply server-side applies obj (a typed object with apiVersion and kind
+// set) as FieldManager, taking over fields other managers set to other
+// values. Only the fields obj sets are claimed: status and null values
+// (such as the zero creation timestamps typed objects serialise) are
+// dropped. Fields we applied before and obj leaves out are removed by the
+// API server, which is why callers always apply the whole of what they own.
+func apply(ctx context.Context, cl client.Client, obj client.Object) error {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encode %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
+	}
+	u := &unstructured.Unstructured{}
+	// utiljson keeps whole numbers int64, as unstructured objects require.
+	if err := utiljson.Unmarshal(raw, &u.Object); err != nil {
+		return fmt.Errorf("decode %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
+	}
+	delete(u.Object, "status")
+	dropNulls(u.Object)
+	if err := cl.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("apply %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	return nil
+}
+
+// dropNulls removes null values from nested maps (and maps in lists).
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		switch v := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropNulls(v)
+		case []any:
+			for _, item := range v {
+				if im, ok := item.(map[string]any); ok {
+					dropNulls(im)
+				}
+			}
+		}
+	}
+}
+
+// kindName names the kinds this package writes, for messages (typed
+// objects read by a client have an empty TypeMeta).
+func kindName(obj client.Object) string {
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		return "Deployment"
+	case *corev1.ConfigMap:
+		return "ConfigMap"
+	case *corev1.Secret:
+		return "Secret"
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		return "HorizontalPodAutoscaler"
+	default:
+		return fmt.Sprintf("%T", obj)
+	}
+}
