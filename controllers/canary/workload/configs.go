@@ -147,7 +147,8 @@ func (w *Workloads) trackedConfigs(ctx context.Context, namespace string, spec *
 }
 
 // sum is a checksum of what the pods see: data and binaryData of a
-// ConfigMap, type and data of a Secret (never logged, only hashed).
+// ConfigMap, type and data of a Secret. A Secret deleted and created again
+// counts as changed.
 func (tc trackedConfig) sum() string {
 	h := sha256.New()
 	write := func(section string, m map[string][]byte) {
@@ -165,7 +166,10 @@ func (tc trackedConfig) sum() string {
 		write("binaryData", cm.BinaryData)
 	}
 	if s := tc.secret; s != nil {
-		fmt.Fprintf(h, "type\x00%s\x00", s.Type)
+		// Salted with the Secret's UID, which only those who may read the
+		// Secret know: status (readable by whoever reads Canaries) must not
+		// let anyone test guesses of a weak password against the checksum.
+		fmt.Fprintf(h, "uid\x00%s\x00type\x00%s\x00", s.UID, s.Type)
 		write("data", s.Data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -178,6 +182,16 @@ func checksums(configs []trackedConfig) map[string]string {
 		out[tc.ref.key()] = tc.checksum
 	}
 	return out
+}
+
+// configsChecksum sums the checksums of all configs, for
+// ConfigChecksumAnnotation.
+func configsChecksum(configs []trackedConfig) string {
+	h := sha256.New()
+	for _, tc := range configs { // sorted by key already
+		fmt.Fprintf(h, "%s=%s\x00", tc.ref.key(), tc.checksum)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // copyConfigs writes the primary's copy `<name>-primary` of each config,

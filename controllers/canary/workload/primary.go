@@ -173,12 +173,24 @@ func primaryReplicas(c *meshv1alpha1.Canary, target, existing *appsv1.Deployment
 
 // primaryTemplate is the target's pod template as the primary runs it: the
 // selector label rewritten and config references pointed at the copies.
+// Its ConfigChecksumAnnotation makes a promotion that changed only configs
+// restart the primary's pods, which read env vars only at start.
 func primaryTemplate(t corev1.PodTemplateSpec, sel selectorLabel, configs []trackedConfig) corev1.PodTemplateSpec {
 	out := *t.DeepCopy()
 	out.Labels = rewriteLabel(out.Labels, sel, true)
 	usePrimaryConfigs(&out.Spec, configs)
+	if len(configs) > 0 {
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[ConfigChecksumAnnotation] = configsChecksum(configs)
+	}
 	return out
 }
+
+// ConfigChecksumAnnotation, on the primary's pod template, sums the
+// content of the configs the primary was promoted with.
+const ConfigChecksumAnnotation = "sluice.dev/config-checksum"
 
 // appliedTemplate is the pod template we last applied to the primary, read
 // from its managed fields, so that re-applying it changes nothing and drops

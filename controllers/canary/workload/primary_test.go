@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
@@ -233,5 +234,54 @@ func TestEnsurePrimary_RefusesAPrimaryOwnedByAnother(t *testing.T) {
 	f.create(other)
 	if _, err := f.w.EnsurePrimary(context.Background(), f.canary); !errors.Is(err, ErrNotOurs) {
 		t.Fatalf("EnsurePrimary: %v, want ErrNotOurs", err)
+	}
+}
+
+// Another manager's field on the primary's pod template (here the Mesh's
+// restart mark of a proxy upgrade) survives our re-applies and promotions.
+func TestEnsurePrimary_KeepsTemplateFieldsOfOtherManagers(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.ensurePrimary()
+	primary := f.deployment("app-primary")
+	patch := client.MergeFrom(primary.DeepCopy())
+	primary.Spec.Template.Annotations = map[string]string{"sluice.dev/restarted-at": "2026-11-22T05:00:00Z"}
+	if err := env.Client.Patch(context.Background(), primary, patch, client.FieldOwner("sluice-mesh")); err != nil {
+		t.Fatalf("annotate the primary's template: %v", err)
+	}
+	f.ensurePrimary()
+	target := &appsv1.Deployment{}
+	f.update("app", target, func() { target.Spec.Template.Spec.Containers[0].Image = "example.com/app:2" })
+	if err := f.w.Promote(context.Background(), f.canary); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	primary = f.deployment("app-primary")
+	if got := primary.Spec.Template.Annotations["sluice.dev/restarted-at"]; got == "" {
+		t.Error("the other manager's template annotation is gone")
+	}
+	if img := primary.Spec.Template.Spec.Containers[0].Image; img != "example.com/app:2" {
+		t.Errorf("primary runs %s after Promote", img)
+	}
+}
+
+// Env vars from a ConfigMap are read when a pod starts: a promotion that
+// changed only a ConfigMap must still roll the primary's pods.
+func TestPromote_ConfigOnlyChangeRollsThePrimary(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.ensurePrimary()
+	before := f.deployment("app-primary")
+	if err := f.w.Promote(context.Background(), f.canary); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	if same := f.deployment("app-primary"); same.Generation != before.Generation {
+		t.Errorf("promoting an unchanged revision changed the primary (generation %d -> %d)", before.Generation, same.Generation)
+	}
+	cm := &corev1.ConfigMap{}
+	f.update("app-env", cm, func() { cm.Data["MODE"] = "careful" })
+	if err := f.w.Promote(context.Background(), f.canary); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	after := f.deployment("app-primary")
+	if after.Spec.Template.Annotations[ConfigChecksumAnnotation] == before.Spec.Template.Annotations[ConfigChecksumAnnotation] {
+		t.Error("a config-only promotion left the primary's pod template unchanged: its pods would keep the old env")
 	}
 }
