@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +37,10 @@ type Options struct {
 	// WebhookDir, when set, installs the webhook configurations found there
 	// (config/webhook); envtest rewrites them to its local webhook server.
 	WebhookDir string
+	// WithoutSluiceCRDs starts the API server without Sluice's CRDs, for
+	// tests that install them as a user does (test/install) or need only
+	// built-in kinds.
+	WithoutSluiceCRDs bool
 }
 
 // Env is a running API server and a client for it.
@@ -65,6 +71,36 @@ func SkipReason() string {
 	return ""
 }
 
+// UseBuiltBinaries points KUBEBUILDER_ASSETS, when unset, at the binaries
+// hack/k8s-binaries.sh has built, so a plain `go test` runs the suite as
+// `make test` does. When they are not built it changes nothing and the tests
+// skip with SkipReason. Call it in TestMain before Main.
+func UseBuiltBinaries() {
+	if SkipReason() == "" {
+		return
+	}
+	out, err := exec.Command(filepath.Join(RepoRoot(), "hack", "k8s-binaries.sh"), "print-dir").Output()
+	if err != nil {
+		return
+	}
+	dir := strings.TrimSpace(string(out))
+	for _, binary := range []string{"etcd", "kube-apiserver"} {
+		if _, err := os.Stat(filepath.Join(dir, binary)); err != nil {
+			return
+		}
+	}
+	_ = os.Setenv("KUBEBUILDER_ASSETS", dir)
+}
+
+// RequireEnv skips t when env is nil: Main leaves it so when no API server
+// can start here (see SkipReason).
+func RequireEnv(t testing.TB, env *Env) {
+	t.Helper()
+	if env == nil {
+		t.Skip(SkipReason())
+	}
+}
+
 // NewScheme knows the built-in kinds, CRDs and Sluice's kinds.
 func NewScheme() (*k8sruntime.Scheme, error) {
 	scheme := k8sruntime.NewScheme()
@@ -84,8 +120,12 @@ func Start(opts Options) (*Env, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build scheme: %w", err)
 	}
+	crdDirs := opts.ExtraCRDDirs
+	if !opts.WithoutSluiceCRDs {
+		crdDirs = append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, crdDirs...)
+	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, opts.ExtraCRDDirs...),
+		CRDDirectoryPaths:     crdDirs,
 		CRDs:                  opts.ExtraCRDs,
 		ErrorIfCRDPathMissing: true,
 		Scheme:                scheme,
