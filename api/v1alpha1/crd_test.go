@@ -7,12 +7,14 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // TestCRDs_CarryPrinterColumnsShortNamesAndCategories reads the installed
 // CRDs back from the API server: what `kubectl get` shows and accepts.
 func TestCRDs_CarryPrinterColumnsShortNamesAndCategories(t *testing.T) {
-	requireAPIServer(t)
+	kubeapi.RequireEnv(t, env)
 	want := []struct {
 		crd        string
 		scope      apiextensionsv1.ResourceScope
@@ -29,7 +31,7 @@ func TestCRDs_CarryPrinterColumnsShortNamesAndCategories(t *testing.T) {
 	for _, w := range want {
 		t.Run(w.crd, func(t *testing.T) {
 			var crd apiextensionsv1.CustomResourceDefinition
-			if err := k8s.Get(context.Background(), client.ObjectKey{Name: w.crd}, &crd); err != nil {
+			if err := env.Client.Get(context.Background(), client.ObjectKey{Name: w.crd}, &crd); err != nil {
 				t.Fatal(err)
 			}
 			if crd.Spec.Scope != w.scope {

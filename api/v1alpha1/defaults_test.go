@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // The defaults below are the ones the field comments promise; the API server
@@ -16,14 +17,15 @@ import (
 // the operator) reads the same values back.
 
 func TestCanary_DefaultsAreApplied(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	obj := patched(t, validCanary, `{spec: {analysis: {webhooks: [{name: gate, url: "http://gate.test/"}]}}}`)
 	obj.SetNamespace(ns)
-	if err := k8s.Create(context.Background(), obj); err != nil {
+	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	var got meshv1alpha1.Canary
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
 		t.Fatal(err)
 	}
 	s := got.Spec
@@ -51,15 +53,15 @@ func TestCanary_DefaultsAreApplied(t *testing.T) {
 }
 
 func TestMesh_DefaultsAreAppliedToAnEmptySpec(t *testing.T) {
-	requireAPIServer(t)
+	kubeapi.RequireEnv(t, env)
 	mesh := &meshv1alpha1.Mesh{}
 	mesh.Name = meshv1alpha1.MeshName
-	if err := k8s.Create(context.Background(), mesh); err != nil {
+	if err := env.Client.Create(context.Background(), mesh); err != nil {
 		t.Fatal(err)
 	}
 	deleteAtCleanup(t, mesh)
 	var got meshv1alpha1.Mesh
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(mesh), &got); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(mesh), &got); err != nil {
 		t.Fatal(err)
 	}
 	s := got.Spec
@@ -95,14 +97,15 @@ func TestMesh_DefaultsAreAppliedToAnEmptySpec(t *testing.T) {
 }
 
 func TestPolicy_DefaultsAreAppliedInsideEachSetting(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	obj := patched(t, validPolicy, `{spec: {retries: {}, circuitBreaker: {}, authorization: {}}}`)
 	obj.SetNamespace(ns)
-	if err := k8s.Create(context.Background(), obj); err != nil {
+	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	var got meshv1alpha1.Policy
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
 		t.Fatal(err)
 	}
 	s := got.Spec
@@ -130,14 +133,15 @@ func TestPolicy_DefaultsAreAppliedInsideEachSetting(t *testing.T) {
 // TestPolicy_ZeroRetriesStayZero: an explicit 0 must not be replaced by the
 // default of 2 (the reason attempts is a pointer).
 func TestPolicy_ZeroRetriesStayZero(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	obj := patched(t, validPolicy, `{spec: {retries: {attempts: 0, budgetPercent: 0}}}`)
 	obj.SetNamespace(ns)
-	if err := k8s.Create(context.Background(), obj); err != nil {
+	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	var got meshv1alpha1.Policy
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), &got); err != nil {
 		t.Fatal(err)
 	}
 	if *got.Spec.Retries.Attempts != 0 || *got.Spec.Retries.BudgetPercent != 0 {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // TestPrinterColumns_ShowWhatTheStatusSays asks the API server for the table
@@ -22,17 +23,18 @@ import (
 // wrong JSONPath in a printer column (which the API server accepts silently)
 // fails here.
 func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	ctx := context.Background()
 	lastTransition := metav1.NewTime(time.Now().Add(-time.Hour).Truncate(time.Second))
 
 	canary := patched(t, validCanary, `{}`)
 	canary.SetNamespace(ns)
-	if err := k8s.Create(ctx, canary); err != nil {
+	if err := env.Client.Create(ctx, canary); err != nil {
 		t.Fatal(err)
 	}
 	var c meshv1alpha1.Canary
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(canary), &c); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(canary), &c); err != nil {
 		t.Fatal(err)
 	}
 	c.Status = meshv1alpha1.CanaryStatus{
@@ -44,7 +46,7 @@ func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
 		}},
 		Prometheus: &meshv1alpha1.PrometheusStatus{Address: "http://127.0.0.1:9090", Source: meshv1alpha1.MetricsServerFromManagerFlag},
 	}
-	if err := k8s.Status().Update(ctx, &c); err != nil {
+	if err := env.Client.Status().Update(ctx, &c); err != nil {
 		t.Fatalf("write Canary status: %v", err)
 	}
 	assertRow(t, fmt.Sprintf("/apis/mesh.sluice.dev/v1alpha1/namespaces/%s/canaries/%s", ns, c.Name),
@@ -53,11 +55,11 @@ func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
 
 	policy := patched(t, validPolicy, `{}`)
 	policy.SetNamespace(ns)
-	if err := k8s.Create(ctx, policy); err != nil {
+	if err := env.Client.Create(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
 	var p meshv1alpha1.Policy
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(policy), &p); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(policy), &p); err != nil {
 		t.Fatal(err)
 	}
 	p.Status = meshv1alpha1.PolicyStatus{
@@ -65,14 +67,14 @@ func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
 		Conditions: []metav1.Condition{{Type: meshv1alpha1.ConditionAccepted, Status: metav1.ConditionFalse,
 			Reason: meshv1alpha1.ReasonConflicted, Message: "Policy older already targets Service app", LastTransitionTime: lastTransition}},
 	}
-	if err := k8s.Status().Update(ctx, &p); err != nil {
+	if err := env.Client.Status().Update(ctx, &p); err != nil {
 		t.Fatalf("write Policy status: %v", err)
 	}
 	assertRow(t, fmt.Sprintf("/apis/mesh.sluice.dev/v1alpha1/namespaces/%s/policies/%s", ns, p.Name),
 		map[string]any{"Target": "app", "Accepted": "False", "Proxies": float64(3)})
 
 	mesh := &meshv1alpha1.Mesh{ObjectMeta: metav1.ObjectMeta{Name: meshv1alpha1.MeshName}}
-	if err := k8s.Create(ctx, mesh); err != nil {
+	if err := env.Client.Create(ctx, mesh); err != nil {
 		t.Fatal(err)
 	}
 	deleteAtCleanup(t, mesh)
@@ -83,7 +85,7 @@ func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
 		Conditions: []metav1.Condition{{Type: meshv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: meshv1alpha1.ReasonSucceeded, LastTransitionTime: lastTransition}},
 	}
-	if err := k8s.Status().Update(ctx, mesh); err != nil {
+	if err := env.Client.Status().Update(ctx, mesh); err != nil {
 		t.Fatalf("write Mesh status: %v", err)
 	}
 	assertRow(t, "/apis/mesh.sluice.dev/v1alpha1/meshes/default",
@@ -94,11 +96,11 @@ func TestPrinterColumns_ShowWhatTheStatusSays(t *testing.T) {
 // the named cells of its one row.
 func assertRow(t *testing.T, path string, want map[string]any) {
 	t.Helper()
-	httpClient, err := rest.HTTPClientFor(restConfig)
+	httpClient, err := rest.HTTPClientFor(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	url, err := neturl.JoinPath(restConfig.Host, path)
+	url, err := neturl.JoinPath(env.Config.Host, path)
 	if err != nil {
 		t.Fatal(err)
 	}

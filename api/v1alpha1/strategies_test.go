@@ -7,12 +7,15 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // TestCanary_AcceptsEachStrategyItsProviderSupports guards the other side of
 // the rejection table: the rules must not refuse what Flagger users write.
 func TestCanary_AcceptsEachStrategyItsProviderSupports(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	valid := []struct{ name, patch string }{
 		{"canary with stepWeights", `{spec: {analysis: {stepWeight: null, maxWeight: null, stepWeights: [1, 5, 10, 25, 50]}}}`},
 		{"canary with stepWeights below maxWeight", `{spec: {analysis: {stepWeight: null, maxWeight: 60, stepWeights: [10, 30, 60]}}}`},
@@ -40,7 +43,7 @@ func TestCanary_AcceptsEachStrategyItsProviderSupports(t *testing.T) {
 			obj := patched(t, validCanary, tc.patch)
 			obj.SetNamespace(ns)
 			obj.SetName(strings.ToLower(strings.NewReplacer(" ", "-", "/", "-").Replace(tc.name)))
-			if err := k8s.Create(context.Background(), obj); err != nil {
+			if err := env.Client.Create(context.Background(), obj); err != nil {
 				t.Fatalf("rejected: %v", err)
 			}
 		})
@@ -50,25 +53,26 @@ func TestCanary_AcceptsEachStrategyItsProviderSupports(t *testing.T) {
 // TestCanary_TargetRefCannotBeChanged: pointing an existing Canary at another
 // workload would orphan the primary and Services of the first one.
 func TestCanary_TargetRefCannotBeChanged(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	obj := patched(t, validCanary, `{}`)
 	obj.SetNamespace(ns)
-	if err := k8s.Create(context.Background(), obj); err != nil {
+	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 	obj.Object["spec"].(map[string]any)["targetRef"] = map[string]any{"name": "other"}
-	err := k8s.Update(context.Background(), obj)
+	err := env.Client.Update(context.Background(), obj)
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.targetRef") {
 		t.Fatalf("want the update rejected naming spec.targetRef, got: %v", err)
 	}
 
 	obj = patched(t, validCanary, `{}`)
 	obj.SetNamespace(ns)
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 		t.Fatal(err)
 	}
 	obj.Object["spec"].(map[string]any)["analysis"].(map[string]any)["stepWeight"] = int64(20)
-	if err := k8s.Update(context.Background(), obj); err != nil {
+	if err := env.Client.Update(context.Background(), obj); err != nil {
 		t.Fatalf("an update that keeps the target must pass: %v", err)
 	}
 }

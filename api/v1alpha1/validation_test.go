@@ -7,6 +7,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // invalidCase is an object the API server must reject: a valid base with one
@@ -187,13 +189,14 @@ var invalidObjects = []invalidCase{
 // itself (schema and CEL rules, no webhook) rejects each invalid object with a
 // message that names the offending field.
 func TestInvalidObjects_AreRejectedNamingTheField(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	for _, base := range []string{validCanary, validMesh, validPolicy} {
 		obj := patched(t, base, `{}`)
 		if obj.GetKind() != "Mesh" {
 			obj.SetNamespace(ns)
 		}
-		if err := k8s.Create(context.Background(), obj, client.DryRunAll); err != nil {
+		if err := env.Client.Create(context.Background(), obj, client.DryRunAll); err != nil {
 			t.Fatalf("the valid base %s is rejected, so the table below proves nothing: %v", obj.GetKind(), err)
 		}
 	}
@@ -203,7 +206,7 @@ func TestInvalidObjects_AreRejectedNamingTheField(t *testing.T) {
 			if obj.GetKind() != "Mesh" {
 				obj.SetNamespace(ns)
 			}
-			err := k8s.Create(context.Background(), obj)
+			err := env.Client.Create(context.Background(), obj)
 			if err == nil {
 				deleteAtCleanup(t, obj)
 				t.Fatalf("the API server accepted it; want a rejection naming %s", tc.field)
