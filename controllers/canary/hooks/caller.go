@@ -113,7 +113,7 @@ func (c *Caller) post(ctx context.Context, hook meshv1alpha1.CanaryWebhook, p Pa
 	resp, err := c.client.Do(req)
 	if err != nil {
 		// The url.Error would repeat the URL unredacted; keep only its cause.
-		var cause error = err
+		cause := err
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			cause = ue.Err

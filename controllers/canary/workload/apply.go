@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,7 +48,10 @@ func checkOwner(obj client.Object, c *meshv1alpha1.Canary) error {
 // (such as the zero creation timestamps typed objects serialise) are
 // dropped. Fields we applied before and obj leaves out are removed by the
 // API server, which is why callers always apply the whole of what they own.
-func apply(ctx context.Context, cl client.Client, obj client.Object) error {
+//
+// When result is not nil it receives the object as the API server returned
+// it, so callers need no second read to see, e.g., the new generation.
+func apply(ctx context.Context, cl client.Client, obj client.Object, result client.Object) error {
 	raw, err := json.Marshal(obj)
 	if err != nil {
 		return fmt.Errorf("encode %T %s/%s: %w", obj, obj.GetNamespace(), obj.GetName(), err)
@@ -61,6 +65,11 @@ func apply(ctx context.Context, cl client.Client, obj client.Object) error {
 	dropNulls(u.Object)
 	if err := cl.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("apply %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	if result != nil {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, result); err != nil {
+			return fmt.Errorf("decode applied %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+		}
 	}
 	return nil
 }

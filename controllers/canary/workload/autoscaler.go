@@ -63,5 +63,5 @@ func (w *Workloads) ensureAutoscaler(ctx context.Context, c *meshv1alpha1.Canary
 		TypeMeta:   metav1.TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"},
 		ObjectMeta: meta,
 		Spec:       spec,
-	})
+	}, nil)
 }

@@ -227,7 +227,7 @@ func (w *Workloads) copyConfigs(ctx context.Context, c *meshv1alpha1.Canary, con
 		case !apierrors.IsNotFound(err):
 			return fmt.Errorf("read %s %s/%s: %w", tc.ref.kind, c.Namespace, desired.GetName(), err)
 		}
-		if err := apply(ctx, w.client, desired); err != nil {
+		if err := apply(ctx, w.client, desired, nil); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,8 @@ func (w *Workloads) EnsurePrimary(ctx context.Context, c *meshv1alpha1.Canary) (
 	} else {
 		desired = buildPrimary(c, target, sel, appliedTemplate(existing), &existing.Spec, existing)
 	}
-	if err := apply(ctx, w.client, desired); err != nil {
+	applied := &appsv1.Deployment{}
+	if err := apply(ctx, w.client, desired, applied); err != nil {
 		return Primary{}, err
 	}
 	if c.Spec.AutoscalerRef != nil {
@@ -85,9 +86,9 @@ func (w *Workloads) EnsurePrimary(ctx context.Context, c *meshv1alpha1.Canary) (
 			return Primary{}, err
 		}
 	}
-	p, err := w.PrimaryStatus(ctx, c)
+	p := primaryStatus(c, applied)
 	p.Created = existing == nil
-	return p, err
+	return p, nil
 }
 
 // PrimaryStatus reads the primary without changing anything. A missing
@@ -98,6 +99,10 @@ func (w *Workloads) PrimaryStatus(ctx context.Context, c *meshv1alpha1.Canary) (
 	if err := w.reader.Get(ctx, key, d); err != nil {
 		return Primary{}, fmt.Errorf("read primary Deployment %s: %w", key, err)
 	}
+	return primaryStatus(c, d), nil
+}
+
+func primaryStatus(c *meshv1alpha1.Canary, d *appsv1.Deployment) Primary {
 	ready, why := deploymentReady(d, c.Spec.Analysis.PrimaryReadyThreshold)
 	return Primary{
 		Name:              d.Name,
@@ -105,7 +110,7 @@ func (w *Workloads) PrimaryStatus(ctx context.Context, c *meshv1alpha1.Canary) (
 		NotReady:          why,
 		Replicas:          ptr.Deref(d.Spec.Replicas, 1),
 		AvailableReplicas: d.Status.AvailableReplicas,
-	}, nil
+	}
 }
 
 // readPrimary reads the primary, nil when it does not exist, and refuses one

@@ -34,5 +34,5 @@ func (w *Workloads) Promote(ctx context.Context, c *meshv1alpha1.Canary) error {
 		return err
 	}
 	template := primaryTemplate(target.Spec.Template, sel, configs)
-	return apply(ctx, w.client, buildPrimary(c, target, sel, template, &target.Spec, existing))
+	return apply(ctx, w.client, buildPrimary(c, target, sel, template, &target.Spec, existing), nil)
 }

@@ -22,7 +22,7 @@ func (w *Workloads) target(ctx context.Context, c *meshv1alpha1.Canary) (*appsv1
 	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}
 	if err := w.client.Get(ctx, key, d); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("Deployment %s: %w", key, ErrTargetNotFound)
+			return nil, fmt.Errorf("target Deployment %s: %w", key, ErrTargetNotFound)
 		}
 		return nil, fmt.Errorf("read target Deployment %s: %w", key, err)
 	}
