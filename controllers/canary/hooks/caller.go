@@ -66,6 +66,22 @@ func (c *Caller) Call(ctx context.Context, hook meshv1alpha1.CanaryWebhook, p Pa
 	return c.post(ctx, hook, p.withMetadata(hook.Metadata, nil))
 }
 
+// AskRollback calls the rollback hooks in order until one answers 2xx, and
+// returns its name: the run must roll back. "" means carry on: a hook that
+// refuses, times out or cannot be reached does not abort a healthy run;
+// those failures come back joined in err, for logs and Events.
+func (c *Caller) AskRollback(ctx context.Context, hooks []meshv1alpha1.CanaryWebhook, p Payload) (string, error) {
+	var errs []error
+	for _, h := range hooks {
+		err := c.Call(ctx, h, p)
+		if err == nil {
+			return h.Name, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}
+
 // CallAll calls hooks in order and stops at the first that does not pass,
 // returning its error; nil when all pass (or there are none).
 func (c *Caller) CallAll(ctx context.Context, hooks []meshv1alpha1.CanaryWebhook, p Payload) error {

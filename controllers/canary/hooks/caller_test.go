@@ -229,3 +229,24 @@ func assertJSONEqual(t *testing.T, got, want map[string]any) {
 		t.Errorf("payload\n got %s\nwant %s", g, w)
 	}
 }
+
+func TestAskRollback_FirstYesRollsBack(t *testing.T) {
+	no := newReceiver(t, http.StatusNotFound, "")
+	yes := newReceiver(t, http.StatusOK, "")
+	after := newReceiver(t, http.StatusOK, "")
+	rollback := func(name, url string) meshv1alpha1.CanaryWebhook {
+		return meshv1alpha1.CanaryWebhook{Name: name, Type: meshv1alpha1.WebhookRollback, URL: url}
+	}
+	caller := NewCaller(nil)
+	got, _ := caller.AskRollback(context.Background(), []meshv1alpha1.CanaryWebhook{rollback("no", no.url), rollback("yes", yes.url), rollback("after", after.url)}, testPayload())
+	if got != "yes" {
+		t.Fatalf("AskRollback = %q, want the hook that answered 200", got)
+	}
+	if after.count() != 0 {
+		t.Error("AskRollback asked on after a yes")
+	}
+	got, err := caller.AskRollback(context.Background(), []meshv1alpha1.CanaryWebhook{rollback("no", no.url)}, testPayload())
+	if got != "" || err == nil {
+		t.Errorf("a 404 rollback hook: AskRollback = %q, %v; want carry on, with the 404 reported", got, err)
+	}
+}
