@@ -15,6 +15,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // validCanary is a Canary every webhook accepts, for the cases to break one field of. Its target Deployment does
@@ -43,7 +44,8 @@ func seconds(n int) *metav1.Duration {
 }
 
 func TestCanary_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	tests := []struct {
 		name       string
 		field      string
@@ -96,56 +98,58 @@ func TestCanary_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := validCanary(ns, "app")
 			tt.invalidate(c)
-			expectRejectedByWebhook(t, k8s.Create(context.Background(), c), "vcanary.mesh.sluice.dev", tt.field)
+			expectRejectedByWebhook(t, env.Client.Create(context.Background(), c), "vcanary.mesh.sluice.dev", tt.field)
 		})
 	}
 	t.Run("the unbroken Canary is accepted without its Deployment", func(t *testing.T) {
-		if err := k8s.Create(context.Background(), validCanary(ns, "app")); err != nil {
+		if err := env.Client.Create(context.Background(), validCanary(ns, "app")); err != nil {
 			t.Fatalf("valid Canary rejected: %v", err)
 		}
 	})
 }
 
 func TestCanary_ASecondCanaryForTheSameDeploymentIsRejected(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	ctx := context.Background()
-	if err := k8s.Create(ctx, validCanary(ns, "app")); err != nil {
+	if err := env.Client.Create(ctx, validCanary(ns, "app")); err != nil {
 		t.Fatalf("first Canary rejected: %v", err)
 	}
 
 	second := validCanary(ns, "app-again")
 	second.Spec.TargetRef.Name = "app"
-	err := k8s.Create(ctx, second)
+	err := env.Client.Create(ctx, second)
 	expectRejectedByWebhook(t, err, "vcanary.mesh.sluice.dev", "spec.targetRef.name")
 	if err != nil && !strings.Contains(err.Error(), "Canary app already delivers Deployment app") {
 		t.Errorf("message does not name the other Canary: %v", err)
 	}
 
 	ofPrimary := validCanary(ns, "app-primary")
-	err = k8s.Create(ctx, ofPrimary)
+	err = env.Client.Create(ctx, ofPrimary)
 	expectRejectedByWebhook(t, err, "vcanary.mesh.sluice.dev", "spec.targetRef.name")
 	if err != nil && !strings.Contains(err.Error(), "primary Deployment that Canary app manages") {
 		t.Errorf("message does not say it is a primary: %v", err)
 	}
 
-	otherNamespace := validCanary(newNamespace(t), "app")
-	if err := k8s.Create(ctx, otherNamespace); err != nil {
+	otherNamespace := validCanary(env.NewNamespace(t), "app")
+	if err := env.Client.Create(ctx, otherNamespace); err != nil {
 		t.Errorf("a Canary for a Deployment of the same name in another namespace was rejected: %v", err)
 	}
 	// Updating the first Canary is no conflict with itself.
 	var first meshv1alpha1.Canary
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "app"}, &first); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "app"}, &first); err != nil {
 		t.Fatal(err)
 	}
 	first.Spec.Analysis.StepWeight = ptr.To[int32](20)
-	if err := k8s.Update(ctx, &first); err != nil {
+	if err := env.Client.Update(ctx, &first); err != nil {
 		t.Errorf("update of the first Canary rejected: %v", err)
 	}
 }
 
 func TestCanary_DefaultsDependOnOtherFieldsAndKeepTheUsersSpelling(t *testing.T) {
-	ns := newNamespace(t)
-	canary := createFromYAML(t, k8s, ns, `
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
+	canary := createFromYAML(t, env.Client, ns, `
 apiVersion: mesh.sluice.dev/v1alpha1
 kind: Canary
 metadata:
@@ -168,7 +172,7 @@ spec:
       interval: 2m
       thresholdRange: {max: 10}
 `)
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(canary), canary); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(canary), canary); err != nil {
 		t.Fatal(err)
 	}
 	port, _, _ := unstructured.NestedInt64(canary.Object, "spec", "service", "targetPort")
@@ -202,7 +206,8 @@ spec:
 }
 
 func TestCanary_WarnsAboutUnknownMeshTemplatesAndUnusedVariables(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	c, warnings := clientRecordingWarnings(t)
 	mesh := &meshv1alpha1.Mesh{ObjectMeta: metav1.ObjectMeta{Name: meshv1alpha1.MeshName}}
 	mesh.Spec.Metrics.Templates = []meshv1alpha1.MetricTemplate{{Name: "error-count", Query: `sum(x{namespace="{{ namespace }}"})`}}

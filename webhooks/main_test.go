@@ -6,96 +6,48 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/rand"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // The webhooks are tested through a real API server (envtest) with our CRDs and the webhook configurations that
 // `make manifests` writes to config/webhook, served by a manager running SetupWithManager: what a user's kubectl
 // sees, including the order CRD defaulting -> mutating webhooks -> schema and CEL -> validating webhooks.
 
-var (
-	restConfig *rest.Config
-	testScheme = runtime.NewScheme()
-	k8s        client.Client
-	repoRoot   = filepath.Join("..")
-)
+// env is the envtest API server with the webhook configurations installed and served; nil when no API server can
+// start here, and then every test skips (kubeapi.RequireEnv).
+var env *kubeapi.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(runWithWebhooks(m))
-}
-
-func runWithWebhooks(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		// `make test` sets it; a plain `go test` finds the binaries where hack/k8s-binaries.sh builds them.
-		out, err := exec.Command(filepath.Join(repoRoot, "hack", "k8s-binaries.sh"), "print-dir").Output()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS unset and hack/k8s-binaries.sh print-dir failed:", err)
-			return 1
-		}
-		_ = os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out)))
-	}
+	kubeapi.UseBuiltBinaries() // `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds what it built
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr)))
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, meshv1alpha1.AddToScheme} {
-		if err := add(testScheme); err != nil {
-			fmt.Fprintln(os.Stderr, "scheme:", err)
-			return 1
-		}
-	}
-
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		// envtest registers them by URL on 127.0.0.1 with a CA of its own, as a local run does.
-		WebhookInstallOptions: envtest.WebhookInstallOptions{Paths: []string{filepath.Join(repoRoot, "config", "webhook")}},
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start envtest:", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	restConfig = cfg
-
-	stop, err := startManager(cfg, &env.WebhookInstallOptions)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start manager:", err)
-		return 1
-	}
-	defer stop()
-
-	if k8s, err = client.New(cfg, client.Options{Scheme: testScheme}); err != nil {
-		fmt.Fprintln(os.Stderr, "client:", err)
-		return 1
-	}
-	return m.Run()
+	// envtest registers the webhooks by URL on 127.0.0.1 with a CA of its own, as a local run does.
+	opts := kubeapi.Options{WebhookDir: filepath.Join(kubeapi.RepoRoot(), "config", "webhook")}
+	os.Exit(kubeapi.Main(m, opts, func(e *kubeapi.Env) (func(), error) {
+		env = e
+		return startManager(e)
+	}))
 }
 
 // startManager runs a manager with our webhooks on envtest's webhook host, port and certificate, and waits until
 // the webhook server answers TLS handshakes.
-func startManager(cfg *rest.Config, wh *envtest.WebhookInstallOptions) (stop func(), err error) {
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  testScheme,
+func startManager(e *kubeapi.Env) (stop func(), err error) {
+	wh := e.Webhook
+	mgr, err := ctrl.NewManager(e.Config, ctrl.Options{
+		Scheme:  e.Scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		WebhookServer: webhook.NewServer(webhook.Options{
 			Host: wh.LocalServingHost, Port: wh.LocalServingPort, CertDir: wh.LocalServingCertDir,
@@ -134,17 +86,6 @@ func startManager(cfg *rest.Config, wh *envtest.WebhookInstallOptions) (stop fun
 	}
 }
 
-// newNamespace creates a namespace of the test's own.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "webhooks-" + rand.String(6)}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatalf("create namespace: %v", err)
-	}
-	t.Cleanup(func() { _ = k8s.Delete(context.Background(), ns) })
-	return ns.Name
-}
-
 // warningRecorder collects the warnings the API server returns (admission warnings among them), as kubectl
 // prints them.
 type warningRecorder struct {
@@ -168,9 +109,9 @@ func (r *warningRecorder) all() []string {
 func clientRecordingWarnings(t *testing.T) (client.Client, *warningRecorder) {
 	t.Helper()
 	recorder := &warningRecorder{}
-	cfg := rest.CopyConfig(restConfig)
+	cfg := rest.CopyConfig(env.Config)
 	cfg.WarningHandlerWithContext = recorder
-	c, err := client.New(cfg, client.Options{Scheme: testScheme})
+	c, err := client.New(cfg, client.Options{Scheme: env.Scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +124,6 @@ func createMesh(t *testing.T, c client.Client, mesh *meshv1alpha1.Mesh) error {
 	if err := c.Create(context.Background(), mesh); err != nil {
 		return err
 	}
-	t.Cleanup(func() { _ = k8s.Delete(context.Background(), mesh) })
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), mesh) })
 	return nil
 }

@@ -13,9 +13,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 func TestMesh_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
+	kubeapi.RequireEnv(t, env)
 	tests := []struct {
 		name       string
 		field      string
@@ -51,13 +53,14 @@ func TestMesh_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &meshv1alpha1.Mesh{ObjectMeta: metav1.ObjectMeta{Name: meshv1alpha1.MeshName}}
 			tt.invalidate(m)
-			expectRejectedByWebhook(t, createMesh(t, k8s, m), "vmesh.mesh.sluice.dev", tt.field)
+			expectRejectedByWebhook(t, createMesh(t, env.Client, m), "vmesh.mesh.sluice.dev", tt.field)
 		})
 	}
 }
 
 func TestMesh_DefaultsTheRollingUpgrade(t *testing.T) {
-	mesh := createFromYAML(t, k8s, "", `
+	kubeapi.RequireEnv(t, env)
+	mesh := createFromYAML(t, env.Client, "", `
 apiVersion: mesh.sluice.dev/v1alpha1
 kind: Mesh
 metadata:
@@ -68,7 +71,7 @@ spec:
     - name: errors
       query: 'sum(x{namespace="{{ namespace }}",workload="{{ target }}"})'
 `)
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(mesh), mesh); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(mesh), mesh); err != nil {
 		t.Fatal(err)
 	}
 	batch, _, _ := unstructured.NestedInt64(mesh.Object, "spec", "upgrade", "rolling", "batchPercent")
@@ -88,7 +91,7 @@ spec:
 	}}, "spec", "upgrade", "rolling", "metrics"); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8s.Update(context.Background(), mesh); err != nil {
+	if err := env.Client.Update(context.Background(), mesh); err != nil {
 		t.Fatalf("update Mesh: %v", err)
 	}
 	metrics, _, _ := unstructured.NestedSlice(mesh.Object, "spec", "upgrade", "rolling", "metrics")

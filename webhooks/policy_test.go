@@ -13,6 +13,7 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // validPolicy is a Policy every webhook accepts; its Service does not exist, which is not a rejection either.
@@ -27,7 +28,8 @@ func validPolicy(ns, name string) *meshv1alpha1.Policy {
 }
 
 func TestPolicy_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	tests := []struct {
 		name       string
 		field      string
@@ -61,19 +63,20 @@ func TestPolicy_WebhookRejectsWhatTheSchemaCannotNamingTheField(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := validPolicy(ns, "app")
 			tt.invalidate(p)
-			expectRejectedByWebhook(t, k8s.Create(context.Background(), p), "vpolicy.mesh.sluice.dev", tt.field)
+			expectRejectedByWebhook(t, env.Client.Create(context.Background(), p), "vpolicy.mesh.sluice.dev", tt.field)
 		})
 	}
 	t.Run("the unbroken Policy is accepted without its Service", func(t *testing.T) {
-		if err := k8s.Create(context.Background(), validPolicy(ns, "app")); err != nil {
+		if err := env.Client.Create(context.Background(), validPolicy(ns, "app")); err != nil {
 			t.Fatalf("valid Policy rejected: %v", err)
 		}
 	})
 }
 
 func TestPolicy_DefaultsBurstAndRetryConditions(t *testing.T) {
-	ns := newNamespace(t)
-	policy := createFromYAML(t, k8s, ns, `
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
+	policy := createFromYAML(t, env.Client, ns, `
 apiVersion: mesh.sluice.dev/v1alpha1
 kind: Policy
 metadata:
@@ -84,7 +87,7 @@ spec:
   rateLimit: {requestsPerSecond: 50}
   retries: {attempts: 3}
 `)
-	if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(policy), policy); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(policy), policy); err != nil {
 		t.Fatal(err)
 	}
 	burst, _, _ := unstructured.NestedInt64(policy.Object, "spec", "rateLimit", "burst")
@@ -101,7 +104,8 @@ spec:
 }
 
 func TestPolicy_WarnsAboutASecondPolicyForTheSameService(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	c, warnings := clientRecordingWarnings(t)
 	if err := c.Create(context.Background(), validPolicy(ns, "first")); err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func createFromYAML(t *testing.T, c client.Client, ns, doc string) *unstructured
 		t.Fatalf("create %s: %v", obj.GetKind(), err)
 	}
 	if obj.GetKind() == "Mesh" {
-		t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 	}
 	return obj
 }

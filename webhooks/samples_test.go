@@ -1,25 +1,23 @@
 package webhooks
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // TestSamples_PassTheWebhooks creates every object of config/samples, as `kubectl apply -k config/samples` would,
 // through the defaulting and validating webhooks, and checks that no webhook warns about them either.
 func TestSamples_PassTheWebhooks(t *testing.T) {
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	c, warnings := clientRecordingWarnings(t)
-	files, err := filepath.Glob(filepath.Join(repoRoot, "config", "samples", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(kubeapi.RepoRoot(), "config", "samples", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +26,11 @@ func TestSamples_PassTheWebhooks(t *testing.T) {
 		if filepath.Base(file) == "kustomization.yaml" {
 			continue
 		}
-		for _, obj := range readObjects(t, file) {
+		objs, err := kubeapi.ReadObjects(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range objs {
 			mapping, err := c.RESTMapper().RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version)
 			if err != nil {
 				t.Fatalf("%s: no API for %s: %v", file, obj.GroupVersionKind(), err)
@@ -40,7 +42,7 @@ func TestSamples_PassTheWebhooks(t *testing.T) {
 				t.Fatalf("%s: %s %s rejected: %v", filepath.Base(file), obj.GetKind(), obj.GetName(), err)
 			}
 			if mapping.Scope.Name() != meta.RESTScopeNameNamespace {
-				t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+				t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 			}
 			created[obj.GetKind()] = obj
 		}
@@ -52,29 +54,5 @@ func TestSamples_PassTheWebhooks(t *testing.T) {
 	}
 	if w := warnings.all(); len(w) > 0 {
 		t.Errorf("the samples drew warnings: %q", w)
-	}
-}
-
-// readObjects decodes every YAML document of file.
-func readObjects(t *testing.T, file string) []*unstructured.Unstructured {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		obj := &unstructured.Unstructured{}
-		err := decoder.Decode(&obj.Object)
-		if errors.Is(err, io.EOF) {
-			return objs
-		}
-		if err != nil {
-			t.Fatalf("decode %s: %v", file, err)
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
 	}
 }
