@@ -56,11 +56,11 @@ type Options struct {
 	// as the router's Options. Default: DefaultSelectorLabels.
 	SelectorLabels []string
 
-	// Reader, when set, serves the reads of ConfigMaps, Secrets, the primary
-	// and its autoscaler instead of the client: pass the manager's API
-	// reader so that the manager does not cache every ConfigMap and Secret
-	// of the cluster, and so that the primary's managed fields (which tell
-	// what we applied) are read fresh. Default: the client.
+	// Reader, when set, serves every read instead of the client. Pass the
+	// manager's API reader: the manager then does not cache every ConfigMap
+	// and Secret of the cluster, and reads are never stale (a cached target
+	// read just after ScaleTarget could still show zero replicas and look
+	// ready). Default: the client.
 	Reader client.Reader
 }
 
