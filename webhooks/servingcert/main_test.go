@@ -8,74 +8,34 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
-var (
-	restConfig *rest.Config
-	k8s        client.Client
-)
+// env is one real API server (envtest) for every test of the package, with only the built-in kinds; nil when no
+// API server can start here, and then the tests that need it skip (kubeapi.RequireEnv).
+var env *kubeapi.Env
 
-// TestMain starts one real API server (envtest) for every test of the package.
 func TestMain(m *testing.M) {
-	os.Exit(runWithAPIServer(m))
-}
-
-func runWithAPIServer(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		// `make test` sets it; a plain `go test` finds the binaries where hack/k8s-binaries.sh builds them.
-		out, err := exec.Command(filepath.Join("..", "..", "hack", "k8s-binaries.sh"), "print-dir").Output()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS unset and hack/k8s-binaries.sh print-dir failed:", err)
-			return 1
-		}
-		_ = os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(out)))
-	}
+	kubeapi.UseBuiltBinaries() // `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds what it built
 	ctrl.SetLogger(testLogger())
-	env := &envtest.Environment{}
-	cfg, err := env.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start envtest:", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
-	restConfig = cfg
-	if k8s, err = client.New(cfg, client.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, "client:", err)
-		return 1
-	}
-	return m.Run()
-}
-
-// newNamespace creates a namespace of the test's own.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "servingcert-" + rand.String(6)}}
-	if err := k8s.Create(context.Background(), ns); err != nil {
-		t.Fatalf("create namespace: %v", err)
-	}
-	t.Cleanup(func() { _ = k8s.Delete(context.Background(), ns) })
-	return ns.Name
+	os.Exit(kubeapi.Main(m, kubeapi.Options{WithoutSluiceCRDs: true}, func(e *kubeapi.Env) (func(), error) {
+		env = e
+		return nil, nil
+	}))
 }
 
 // replica is one running manager with the serving certificate set up, as in a Pod of the operator.
@@ -109,7 +69,7 @@ func startReplica(t *testing.T, opts Options, settings *replicaSettings) *replic
 		mgrOpts.LeaderElectionNamespace = settings.leaderElectionNamespace
 		mgrOpts.LeaderElectionReleaseOnCancel = true
 	}
-	mgr, err := ctrl.NewManager(restConfig, mgrOpts)
+	mgr, err := ctrl.NewManager(env.Config, mgrOpts)
 	if err != nil {
 		t.Fatalf("new manager: %v", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // scene is one test's namespace, webhook configurations and options.
@@ -29,7 +31,8 @@ type scene struct {
 
 func newScene(t *testing.T) *scene {
 	t.Helper()
-	ns := newNamespace(t)
+	kubeapi.RequireEnv(t, env)
+	ns := env.NewNamespace(t)
 	s := &scene{
 		ns:         ns,
 		validating: "test-validating-" + rand.String(6),
@@ -78,10 +81,10 @@ func (s *scene) createWebhookConfigurations(t *testing.T, port int) {
 		}},
 	}
 	for _, obj := range []client.Object{validating, mutating} {
-		if err := k8s.Create(ctx, obj); err != nil {
+		if err := env.Client.Create(ctx, obj); err != nil {
 			t.Fatalf("create webhook configuration: %v", err)
 		}
-		t.Cleanup(func() { _ = k8s.Delete(context.Background(), obj) })
+		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 	}
 }
 
@@ -94,15 +97,15 @@ func configMapCreate() admissionregistrationv1.RuleWithOperations {
 
 func (s *scene) secret(g Gomega) *corev1.Secret {
 	var secret corev1.Secret
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: s.opts.SecretName}, &secret)).To(Succeed())
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: s.opts.SecretName}, &secret)).To(Succeed())
 	return &secret
 }
 
 func (s *scene) caBundles(g Gomega) (validating, mutating []byte) {
 	var v admissionregistrationv1.ValidatingWebhookConfiguration
 	var m admissionregistrationv1.MutatingWebhookConfiguration
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: s.validating}, &v)).To(Succeed())
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: s.mutating}, &m)).To(Succeed())
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Name: s.validating}, &v)).To(Succeed())
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Name: s.mutating}, &m)).To(Succeed())
 	return v.Webhooks[0].ClientConfig.CABundle, m.Webhooks[0].ClientConfig.CABundle
 }
 
@@ -124,12 +127,12 @@ func (s *scene) expectWebhookEnforced(g Gomega) {
 	g.Eventually(func(g Gomega) {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
 			Namespace: s.ns, GenerateName: "denied-", Labels: map[string]string{deniedLabel: "yes"}}}
-		err := k8s.Create(context.Background(), cm)
+		err := env.Client.Create(context.Background(), cm)
 		g.Expect(err).To(HaveOccurred(), "labelled ConfigMap admitted")
 		g.Expect(err.Error()).To(ContainSubstring("denied by the test webhook"))
 	}).WithTimeout(30 * time.Second).Should(Succeed())
 	allowed := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: s.ns, GenerateName: "allowed-"}}
-	g.Expect(k8s.Create(context.Background(), allowed)).To(Succeed(), "unlabelled ConfigMap rejected")
+	g.Expect(env.Client.Create(context.Background(), allowed)).To(Succeed(), "unlabelled ConfigMap rejected")
 }
 
 // expectServing waits until the replica presents the Secret's current serving certificate, verified with the CA
@@ -183,7 +186,7 @@ func TestSetup_RenewsAnExpiringServingCertificateWhileServing(t *testing.T) {
 	expiring, err := newServingCert(ca, s.opts.withDefaults().subject(), time.Now().Add(-9*24*time.Hour), 10*24*time.Hour)
 	g.Expect(err).NotTo(HaveOccurred())
 	secret.Data[keyServingCert], secret.Data[keyServingKey] = expiring.CertPEM, expiring.KeyPEM
-	g.Expect(k8s.Update(context.Background(), secret)).To(Succeed())
+	g.Expect(env.Client.Update(context.Background(), secret)).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
 		current, err := parseCertificates(s.secret(g).Data[keyServingCert])
@@ -204,7 +207,7 @@ func TestSetup_RecreatesADeletedSecretAndInjectsTheNewCA(t *testing.T) {
 	waitReady(t, r)
 	caBefore := s.expectCABundlesInjected(g)
 
-	g.Expect(k8s.Delete(context.Background(), s.secret(g))).To(Succeed())
+	g.Expect(env.Client.Delete(context.Background(), s.secret(g))).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
 		g.Expect(s.secret(g).Data[keyCACert]).NotTo(Equal(caBefore))
@@ -224,9 +227,9 @@ func TestSetup_ReinjectsCABundleWhenAConfigurationIsReapplied(t *testing.T) {
 
 	// `kubectl apply` of the manifests writes the caBundle back to empty.
 	var v admissionregistrationv1.ValidatingWebhookConfiguration
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Name: s.validating}, &v)).To(Succeed())
+	g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Name: s.validating}, &v)).To(Succeed())
 	v.Webhooks[0].ClientConfig.CABundle = nil
-	g.Expect(k8s.Update(context.Background(), &v)).To(Succeed())
+	g.Expect(env.Client.Update(context.Background(), &v)).To(Succeed())
 
 	g.Eventually(func(g Gomega) {
 		validating, _ := s.caBundles(g)
@@ -284,7 +287,7 @@ func TestSetup_ExternalCertificatesAreServedFromCertDirAndNothingIsGenerated(t *
 	}).WithTimeout(30*time.Second).Should(Succeed(), "the mounted certificate is not served")
 
 	g.Consistently(func() bool {
-		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: s.opts.SecretName}, &corev1.Secret{})
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: s.opts.SecretName}, &corev1.Secret{})
 		return apierrors.IsNotFound(err)
 	}).WithTimeout(3*time.Second).Should(BeTrue(), "a Secret was generated although the certificates are external")
 }
