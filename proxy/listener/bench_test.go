@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/sluicemesh/sluice/proxy/tls/tlstest"
 )
 
 // The two benchmarks share client, backend and response (1 KiB); the
@@ -60,4 +63,17 @@ func BenchmarkThroughNaiveReverseProxy(b *testing.B) {
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 	}
 	benchGET(b, startBackend(b, rp), "app")
+}
+
+// BenchmarkThroughMTLSPair is a client proxy and a server proxy with HTTP/2
+// over mTLS between them, as meshed workloads talk.
+func BenchmarkThroughMTLSPair(b *testing.B) {
+	m := &mesh{ca: tlstest.NewCA(b, "mesh"), dir: b.TempDir()}
+	clientSrc, _ := m.source(b, "client", clientID, nil)
+	serverSrc, _ := m.source(b, "server", appID, nil)
+	server := startProxy(b, "inbound: {target: \""+benchBackend(b)+"\", service: app, mtls: STRICT}\n", withIdentity(serverSrc))
+	cfg := strings.Replace(oneService("", server.inbound), "{address: \""+server.inbound+"\"}",
+		"{address: \""+server.inbound+"\", identity: \""+appID+"\"}", 1)
+	client := startProxy(b, cfg, withIdentity(clientSrc))
+	benchGET(b, client.outbound, "app")
 }

@@ -28,11 +28,11 @@ type mesh struct {
 	dir string
 }
 
-func newMesh(t *testing.T) *mesh { return &mesh{ca: tlstest.NewCA(t, "mesh"), dir: t.TempDir()} }
+func newMesh(t testing.TB) *mesh { return &mesh{ca: tlstest.NewCA(t, "mesh"), dir: t.TempDir()} }
 
 // source issues a certificate for identity, writes it under name and loads
 // it, with the proxy's expiry metric as OnLoad when rec is set.
-func (m *mesh) source(t *testing.T, name, identity string, onLoad func(*meshtls.Material)) (*meshtls.Source, meshtls.Files) {
+func (m *mesh) source(t testing.TB, name, identity string, onLoad func(*meshtls.Material)) (*meshtls.Source, meshtls.Files) {
 	t.Helper()
 	files := tlstest.WriteFiles(t, filepath.Join(m.dir, name), m.ca.Issue(t, identity, time.Now().Add(24*time.Hour)), m.ca)
 	src, err := meshtls.NewSource(files, onLoad, slog.New(slog.NewTextHandler(io.Discard, nil)))

@@ -236,33 +236,38 @@ func (u *upstream) judge(dest *config.Destination, ep *balancing.Endpoint, faile
 // endpoints are all ejected has nothing to wait for. It returns nil when no
 // endpoint can take the request.
 func acquire(ctx context.Context, dest *config.Destination, avoid *balancing.Endpoint) (*balancing.Endpoint, int64) {
-	var ep *balancing.Endpoint
-	var start int64
-	try := func() bool {
-		// A few picks, as another request may take the slot between the
-		// pick and the start.
-		for range 3 {
-			if ep = pick(dest, avoid); ep == nil {
-				return false
-			}
-			var ok bool
-			if start, ok = ep.TryStart(); ok {
-				return true
-			}
-		}
-		ep = nil
-		return false
-	}
-	if try() {
+	if ep, start := tryAcquire(dest, avoid); ep != nil {
 		return ep, start
 	}
 	if dest == nil || dest.Breaker == nil || !anyHealthy(dest.Endpoints) {
 		return nil, 0
 	}
-	if !dest.Breaker.Pending.Wait(ctx, try) {
+	// Only the waiting path builds a closure: on the fast path it would
+	// cost an allocation per request.
+	var ep *balancing.Endpoint
+	var start int64
+	if !dest.Breaker.Pending.Wait(ctx, func() bool {
+		ep, start = tryAcquire(dest, avoid)
+		return ep != nil
+	}) {
 		return nil, 0
 	}
 	return ep, start
+}
+
+// tryAcquire picks and starts without waiting, with a few picks, as another
+// request may take the last slot between a pick and its start.
+func tryAcquire(dest *config.Destination, avoid *balancing.Endpoint) (*balancing.Endpoint, int64) {
+	for range 3 {
+		ep := pick(dest, avoid)
+		if ep == nil {
+			return nil, 0
+		}
+		if start, ok := ep.TryStart(); ok {
+			return ep, start
+		}
+	}
+	return nil, 0
 }
 
 func anyHealthy(eps []*balancing.Endpoint) bool {
