@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -31,15 +32,37 @@ func ownerReference(c *meshv1alpha1.Canary) metav1.OwnerReference {
 	}
 }
 
-// checkOwner refuses an existing object that another owner controls. One
-// without a controller (e.g. left behind by a Canary deleted without
-// revertOnDeletion) is adopted.
+// checkOwner refuses an existing object unless the Canary controls it or
+// it is an orphan a Canary of this name made (see CanaryAnnotation).
 func checkOwner(obj client.Object, c *meshv1alpha1.Canary) error {
 	ref := metav1.GetControllerOf(obj)
-	if ref == nil || ref.UID == c.UID {
+	switch {
+	case ref != nil && ref.UID == c.UID:
 		return nil
+	case ref != nil:
+		return fmt.Errorf("%s %s/%s %w: controlled by %s %s", kindName(obj), obj.GetNamespace(), obj.GetName(), ErrNotOurs, ref.Kind, ref.Name)
+	case obj.GetAnnotations()[CanaryAnnotation] == c.Name:
+		return nil
+	default:
+		return fmt.Errorf("%s %s/%s %w: it lacks the annotation %s=%s; rename or remove it", kindName(obj), obj.GetNamespace(), obj.GetName(), ErrNotOurs, CanaryAnnotation, c.Name)
 	}
-	return fmt.Errorf("%s %s/%s %w (%s %s)", kindName(obj), obj.GetNamespace(), obj.GetName(), ErrNotOurs, ref.Kind, ref.Name)
+}
+
+// ourMeta is the metadata of an object we create: controlled by the Canary
+// and annotated with its name.
+func ourMeta(c *meshv1alpha1.Canary, name string, labels, annotations map[string]string) metav1.ObjectMeta {
+	annotations = maps.Clone(annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[CanaryAnnotation] = c.Name
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       c.Namespace,
+		Labels:          labels,
+		Annotations:     annotations,
+		OwnerReferences: []metav1.OwnerReference{ownerReference(c)},
+	}
 }
 
 // apply server-side applies obj (a typed object with apiVersion and kind

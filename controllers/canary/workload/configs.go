@@ -236,13 +236,7 @@ func (w *Workloads) copyConfigs(ctx context.Context, c *meshv1alpha1.Canary, con
 
 // copyMeta is the metadata of the primary's copy of an object.
 func copyMeta(c *meshv1alpha1.Canary, original metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{
-		Name:            primaryCopyName(original.Name),
-		Namespace:       c.Namespace,
-		Labels:          original.Labels,
-		Annotations:     copiedAnnotations(original.Annotations),
-		OwnerReferences: []metav1.OwnerReference{ownerReference(c)},
-	}
+	return ourMeta(c, primaryCopyName(original.Name), original.Labels, copiedAnnotations(original.Annotations))
 }
 
 // copiedAnnotations drops what describes the original object rather than
@@ -275,4 +269,32 @@ func usePrimaryConfigs(spec *corev1.PodSpec, configs []trackedConfig) {
 			*name = primaryCopyName(*name)
 		}
 	})
+}
+
+// adoptConfigCopies makes the Canary the controller of the config copies
+// spec references that an earlier Canary of the same name left behind (see
+// CanaryAnnotation). Their content is not touched: it changes only by
+// Promote. Anything else spec references is left alone.
+func (w *Workloads) adoptConfigCopies(ctx context.Context, c *meshv1alpha1.Canary, spec *corev1.PodSpec) error {
+	for ref := range configReferences(spec) {
+		var obj client.Object = &corev1.ConfigMap{}
+		if ref.kind == kindSecret {
+			obj = &corev1.Secret{}
+		}
+		if err := w.reader.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: ref.name}, obj); err != nil {
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			return fmt.Errorf("read %s %s/%s: %w", ref.kind, c.Namespace, ref.name, err)
+		}
+		if metav1.GetControllerOf(obj) != nil || obj.GetAnnotations()[CanaryAnnotation] != c.Name {
+			continue
+		}
+		patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
+		obj.SetOwnerReferences(append(obj.GetOwnerReferences(), ownerReference(c)))
+		if err := w.client.Patch(ctx, obj, patch, client.FieldOwner(FieldManager)); err != nil {
+			return fmt.Errorf("adopt %s %s/%s: %w", ref.kind, c.Namespace, ref.name, err)
+		}
+	}
+	return nil
 }

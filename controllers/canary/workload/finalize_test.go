@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
 
 type namedObject struct {
@@ -63,5 +65,33 @@ func TestFinalize_LeavesWhatItMadeWithoutRevertOnDeletion(t *testing.T) {
 		if metav1.GetControllerOf(o.obj) != nil {
 			t.Errorf("%T %s keeps the owner reference %+v; garbage collection would delete it", o.obj, o.name, o.obj.GetOwnerReferences())
 		}
+	}
+}
+
+// A Canary deleted without revertOnDeletion leaves the primary serving; a
+// new Canary of the same name takes it over, without restarting it.
+func TestEnsurePrimary_AdoptsWhatAnEarlierCanaryLeft(t *testing.T) {
+	f := newFixture(t, nil, withAutoscaler(nil))
+	f.createTargetAutoscaler()
+	f.ensurePrimary()
+	before := f.deployment("app-primary")
+	if err := f.w.Finalize(context.Background(), f.canary, false); err != nil {
+		t.Fatalf("Finalize: %v", err)
+	}
+	if err := env.Client.Delete(context.Background(), f.canary); err != nil {
+		t.Fatalf("delete Canary: %v", err)
+	}
+	f.canary = &meshv1alpha1.Canary{ObjectMeta: f.meta("app"), Spec: *f.canary.Spec.DeepCopy()}
+	f.create(f.canary)
+
+	if p := f.ensurePrimary(); p.Created {
+		t.Error("EnsurePrimary says it created a primary that was there")
+	}
+	for _, o := range ours() {
+		f.get(o.name, o.obj)
+		f.controlledByCanary(o.obj)
+	}
+	if after := f.deployment("app-primary"); after.Generation != before.Generation {
+		t.Errorf("adoption changed the primary's spec (generation %d -> %d)", before.Generation, after.Generation)
 	}
 }

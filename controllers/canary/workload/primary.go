@@ -75,7 +75,11 @@ func (w *Workloads) EnsurePrimary(ctx context.Context, c *meshv1alpha1.Canary) (
 		}
 		desired = buildPrimary(c, target, sel, primaryTemplate(target.Spec.Template, sel, configs), &target.Spec, nil)
 	} else {
-		desired = buildPrimary(c, target, sel, appliedTemplate(existing), &existing.Spec, existing)
+		template := appliedTemplate(existing)
+		if err := w.adoptConfigCopies(ctx, c, &template.Spec); err != nil {
+			return Primary{}, err
+		}
+		desired = buildPrimary(c, target, sel, template, &existing.Spec, existing)
 	}
 	applied := &appsv1.Deployment{}
 	if err := apply(ctx, w.client, desired, applied); err != nil {
@@ -139,14 +143,8 @@ func buildPrimary(c *meshv1alpha1.Canary, target *appsv1.Deployment, sel selecto
 	annotations := copiedAnnotations(target.Annotations)
 	delete(annotations, "deployment.kubernetes.io/revision") // the target's rollout count, not ours
 	return &appsv1.Deployment{
-		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            PrimaryName(c),
-			Namespace:       c.Namespace,
-			Labels:          rewriteLabel(target.Labels, sel, false),
-			Annotations:     annotations,
-			OwnerReferences: []metav1.OwnerReference{ownerReference(c)},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: ourMeta(c, PrimaryName(c), rewriteLabel(target.Labels, sel, false), annotations),
 		Spec: appsv1.DeploymentSpec{
 			Replicas:                primaryReplicas(c, target, existing),
 			Selector:                primarySelector(target.Spec.Selector, sel),

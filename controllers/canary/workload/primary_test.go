@@ -285,3 +285,19 @@ func TestPromote_ConfigOnlyChangeRollsThePrimary(t *testing.T) {
 		t.Error("a config-only promotion left the primary's pod template unchanged: its pods would keep the old env")
 	}
 }
+
+// A user's own object that happens to have a copy's name is never
+// overwritten.
+func TestEnsurePrimary_NeverOverwritesAUsersObject(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.create(&corev1.ConfigMap{ObjectMeta: f.meta("app-env-primary"), Data: map[string]string{"MODE": "mine"}})
+	_, err := f.w.EnsurePrimary(context.Background(), f.canary)
+	if !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), "app-env-primary") {
+		t.Fatalf("EnsurePrimary: %v, want ErrNotOurs naming app-env-primary", err)
+	}
+	cm := &corev1.ConfigMap{}
+	f.get("app-env-primary", cm)
+	if cm.Data["MODE"] != "mine" {
+		t.Errorf("the user's ConfigMap now holds %v", cm.Data)
+	}
+}

@@ -40,9 +40,16 @@ var ErrTargetNotFound = errors.New("target workload not found")
 var ErrSelectorLabelMissing = router.ErrSelectorLabelMissing
 
 // ErrNotOurs: an object we would write (the primary, a config copy, the
-// primary's autoscaler) exists and is controlled by something else; we do
-// not take it over.
-var ErrNotOurs = errors.New("exists and is controlled by another owner")
+// primary's autoscaler) exists and is not ours: controlled by another owner,
+// or never made by a Canary of this name (a user's own object that happens
+// to have the name). We do not take it over.
+var ErrNotOurs = errors.New("exists and is not this Canary's")
+
+// CanaryAnnotation names the Canary on every object this package creates.
+// An object that has it but no controller (left in place by a Canary deleted
+// without revertOnDeletion) is adopted by the next Canary of that name; one
+// without it is never overwritten.
+const CanaryAnnotation = "sluice.dev/canary"
 
 // DefaultSelectorLabels are the selector label keys looked for when
 // Options.SelectorLabels is empty, in order.
