@@ -10,6 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // What the bundle tests generate, with the flags `make bundle` passes.
@@ -40,7 +42,7 @@ func generatedBundle(t *testing.T) string {
 		var stderr bytes.Buffer
 		cmd := exec.Command("go", "run", "./hack/bundle", "--version", bundleVersion, "--image", bundleImage,
 			"--kustomize", kustomizeBin, "--output-dir", dir)
-		cmd.Dir = repoRoot
+		cmd.Dir = kubeapi.RepoRoot()
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {
 			bundleErr = err.Error() + "\n" + stderr.String()

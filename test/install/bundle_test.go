@@ -20,6 +20,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // csvSpec is the part of OLM's ClusterServiceVersion these tests read, with
@@ -86,18 +88,19 @@ func bundleCSV(t *testing.T) (*unstructured.Unstructured, csvSpec) {
 // strict field validation, so a misspelt or misplaced field is an error
 // rather than silently pruned.
 func TestBundle_CSVIsAcceptedByOLMsSchema(t *testing.T) {
-	olmCRDs := filepath.Join(repoRoot, "..", "shared", "olm", "crds")
+	kubeapi.RequireEnv(t, env)
+	olmCRDs := filepath.Join(kubeapi.RepoRoot(), "..", "shared", "olm", "crds")
 	if _, err := os.Stat(olmCRDs); err != nil {
 		t.Skipf("OLM's CRDs are not at %s (they come from operator-framework/api crds/); skipping the OLM schema check", olmCRDs)
 	}
-	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{olmCRDs}, ErrorIfPathMissing: true}); err != nil {
+	if _, err := envtest.InstallCRDs(env.Config, envtest.CRDInstallOptions{Paths: []string{olmCRDs}, ErrorIfPathMissing: true}); err != nil {
 		t.Fatalf("install OLM's CRDs: %v", err)
 	}
 	ctx := testContext(t)
 	objs := bundleManifests(t)
 
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "olm-bundle-"}}
-	if err := k8sClient.Create(ctx, ns); err != nil {
+	if err := env.Client.Create(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
 	strict := client.FieldValidation(metav1.FieldValidationStrict)
@@ -106,7 +109,7 @@ func TestBundle_CSVIsAcceptedByOLMsSchema(t *testing.T) {
 		if u.GetKind() != "CustomResourceDefinition" && u.GroupVersionKind().GroupKind() != (schema.GroupKind{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}) {
 			u.SetNamespace(ns.Name)
 		}
-		return k8sClient.Create(ctx, u, strict)
+		return env.Client.Create(ctx, u, strict)
 	}
 
 	// What a catalog install creates: an OperatorGroup for all namespaces and a
@@ -278,7 +281,7 @@ func TestBundle_AnnotationsAndDockerfileLabelsAgree(t *testing.T) {
 // a Service from containerPort/targetPort to the named Deployment.
 func TestBundle_WebhookDefinitionsServeEveryGeneratedWebhook(t *testing.T) {
 	_, spec := bundleCSV(t)
-	generated := readObjectsFile(t, filepath.Join(repoRoot, "config", "webhook", "manifests.yaml"))
+	generated := readObjectsFile(t, filepath.Join(kubeapi.RepoRoot(), "config", "webhook", "manifests.yaml"))
 	type webhook struct{ typ, name, path string }
 	var want []webhook
 	for _, u := range generated {

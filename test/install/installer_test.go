@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // The names a user of the default install sees (config/default: namespace and
@@ -39,6 +41,7 @@ var (
 // dist/install.yaml, and applies it once for the whole suite.
 func installDefault(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
+	kubeapi.RequireEnv(t, env)
 	installOnce.Do(func() {
 		objs := kustomizeBuild(t, "config/default")
 		applyAll(t, testContext(t), objs)
@@ -76,7 +79,7 @@ func TestInstaller_EveryObjectIsAcceptedByTheAPIServer(t *testing.T) {
 // dist/install.yaml is what a release ships; when `make build-installer` has
 // made one, it must install as well as config/default does.
 func TestInstaller_DistInstallYAMLIsAcceptedByTheAPIServer(t *testing.T) {
-	path := filepath.Join(repoRoot, "dist", "install.yaml")
+	path := filepath.Join(kubeapi.RepoRoot(), "dist", "install.yaml")
 	if _, err := os.Stat(path); err != nil {
 		t.Skip("no dist/install.yaml: run `make build-installer` to test the rendered file too")
 	}
@@ -201,7 +204,7 @@ func TestInstaller_ManagerMayManageItsWebhookCertificateAndLease(t *testing.T) {
 				Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + installNamespace, "system:authenticated"},
 				ResourceAttributes: &attrs,
 			}}
-			if err := k8sClient.Create(ctx, review); err != nil {
+			if err := env.Client.Create(ctx, review); err != nil {
 				t.Fatal(err)
 			}
 			if review.Status.Allowed != tc.allowed {

@@ -3,9 +3,6 @@ package install
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -16,8 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 // fieldOwner is the server-side apply manager of everything this suite applies.
@@ -27,12 +25,12 @@ const fieldOwner = client.FieldOwner("sluice-install-test")
 func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(kustomizeBin, "build", filepath.Join(repoRoot, dir))
+	cmd := exec.Command(kustomizeBin, "build", filepath.Join(kubeapi.RepoRoot(), dir))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("kustomize build %s: %v\n%s", dir, err, stderr.String())
 	}
-	objs, err := decodeObjects(&stdout)
+	objs, err := kubeapi.DecodeObjects(&stdout)
 	if err != nil {
 		t.Fatalf("read kustomize build %s: %v", dir, err)
 	}
@@ -42,33 +40,11 @@ func kustomizeBuild(t *testing.T, dir string) []*unstructured.Unstructured {
 // readObjectsFile reads a multi-document YAML file.
 func readObjectsFile(t *testing.T, path string) []*unstructured.Unstructured {
 	t.Helper()
-	f, err := os.Open(path)
+	objs, err := kubeapi.ReadObjects(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = f.Close() }()
-	objs, err := decodeObjects(f)
-	if err != nil {
-		t.Fatalf("read %s: %v", path, err)
-	}
 	return objs
-}
-
-func decodeObjects(r io.Reader) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(r, 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, err
-		}
-		if len(m) > 0 {
-			objs = append(objs, &unstructured.Unstructured{Object: m})
-		}
-	}
 }
 
 // applyOrder is the order `kubectl apply` users must respect: Namespaces and
@@ -115,13 +91,13 @@ func applyAll(t *testing.T, ctx context.Context, objs []*unstructured.Unstructur
 }
 
 func apply(ctx context.Context, u *unstructured.Unstructured) error {
-	return k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()), fieldOwner, client.ForceOwnership)
+	return env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u.DeepCopy()), fieldOwner, client.ForceOwnership)
 }
 
 func waitForCRDEstablished(ctx context.Context, name string) error {
 	return wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		var crd apiextensionsv1.CustomResourceDefinition
-		if err := k8sClient.Get(ctx, types.NamespacedName{Name: name}, &crd); err != nil {
+		if err := env.Client.Get(ctx, types.NamespacedName{Name: name}, &crd); err != nil {
 			return false, nil
 		}
 		for _, c := range crd.Status.Conditions {
@@ -177,7 +153,7 @@ func mustExist(t *testing.T, ctx context.Context, u *unstructured.Unstructured) 
 	t.Helper()
 	got := &unstructured.Unstructured{}
 	got.SetGroupVersionKind(u.GroupVersionKind())
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(u), got); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(u), got); err != nil {
 		t.Errorf("%s %s is not in the cluster after the install: %v", u.GetKind(), describe(u), err)
 	}
 }

@@ -29,10 +29,10 @@ func TestInstaller_ManagerPodPassesRestrictedPodSecurity(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "manager-pod-security-", Namespace: installNamespace, Labels: d.Spec.Template.Labels},
 		Spec:       *d.Spec.Template.Spec.DeepCopy(),
 	}
-	if err := k8sClient.Create(ctx, pod); err != nil {
+	if err := env.Client.Create(ctx, pod); err != nil {
 		t.Fatalf("the manager pod is refused in %s: %v", installNamespace, err)
 	}
-	t.Cleanup(func() { _ = k8sClient.Delete(ctx, pod) })
+	t.Cleanup(func() { _ = env.Client.Delete(ctx, pod) })
 
 	// The same pod without its securityContext must be refused; otherwise
 	// PodSecurity admission is off and the check above proved nothing.
@@ -44,9 +44,9 @@ func TestInstaller_ManagerPodPassesRestrictedPodSecurity(t *testing.T) {
 	for i := range loose.Spec.Containers {
 		loose.Spec.Containers[i].SecurityContext = nil
 	}
-	err := k8sClient.Create(ctx, loose)
+	err := env.Client.Create(ctx, loose)
 	if err == nil {
-		_ = k8sClient.Delete(ctx, loose)
+		_ = env.Client.Delete(ctx, loose)
 		t.Fatalf("a pod without securityContext was admitted to %s: the Namespace does not enforce restricted", installNamespace)
 	}
 	if !strings.Contains(err.Error(), "restricted") {

@@ -11,81 +11,39 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strings"
 	"testing"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"github.com/sluicemesh/sluice/test/kubeapi"
 )
 
 var (
-	// repoRoot is the repository's top directory; the tests run the real tools
-	// from there, as the Makefile does.
-	repoRoot string
-	// kustomizeBin is bin/kustomize, installed by `make kustomize`.
-	kustomizeBin string
-	cfg          *rest.Config
-	k8sClient    client.Client
-	// cleanups run after all tests, before envtest stops.
+	// env is an API server without Sluice's CRDs: the tests install them as
+	// a user does. It is nil when no API server can start here, and then the
+	// tests that need one skip (kubeapi.RequireEnv).
+	env *kubeapi.Env
+	// kustomizeBin is bin/kustomize, installed by `make kustomize`; the tests
+	// run the real tools from the repository's top directory, as the
+	// Makefile does.
+	kustomizeBin = filepath.Join(kubeapi.RepoRoot(), "bin", "kustomize")
+	// cleanups run after all tests.
 	cleanups []func()
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
-}
-
-func runSuite(m *testing.M) int {
-	_, file, _, _ := runtime.Caller(0)
-	repoRoot = filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-	kustomizeBin = filepath.Join(repoRoot, "bin", "kustomize")
 	if _, err := os.Stat(kustomizeBin); err != nil {
 		fmt.Fprintln(os.Stderr, "install tests need bin/kustomize: run `make kustomize`")
-		return 1
+		os.Exit(1)
 	}
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		dir, err := exec.Command(filepath.Join(repoRoot, "hack", "k8s-binaries.sh"), "print-dir").Output()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "install tests: set KUBEBUILDER_ASSETS or make hack/k8s-binaries.sh print-dir work:", err)
-			return 1
-		}
-		_ = os.Setenv("KUBEBUILDER_ASSETS", strings.TrimSpace(string(dir)))
+	kubeapi.UseBuiltBinaries() // `make test` sets KUBEBUILDER_ASSETS; a plain `go test` finds what it built
+	code := kubeapi.Main(m, kubeapi.Options{WithoutSluiceCRDs: true}, func(e *kubeapi.Env) (func(), error) {
+		env = e
+		return nil, nil
+	})
+	for _, c := range cleanups {
+		c()
 	}
-
-	env := &envtest.Environment{ErrorIfCRDPathMissing: true}
-	var err error
-	cfg, err = env.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start envtest (are etcd and kube-apiserver in KUBEBUILDER_ASSETS? `make envtest-binaries`):", err)
-		return 1
-	}
-	defer func() {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stop envtest:", err)
-		}
-	}()
-
-	scheme := clientgoscheme.Scheme
-	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "client:", err)
-		return 1
-	}
-	defer func() {
-		for _, c := range cleanups {
-			c()
-		}
-	}()
-	return m.Run()
+	os.Exit(code)
 }
 
 // testContext is cancelled when the test ends.
