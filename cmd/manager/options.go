@@ -44,6 +44,12 @@ type options struct {
 	validatingWebhook  string
 
 	metricsServer string
+
+	// selectorLabels are the pod label keys rewritten for a Canary's primary.
+	selectorLabels []string
+	// maxConcurrentCanaries limits the Canaries running a revision at once;
+	// 0 is no limit.
+	maxConcurrentCanaries int
 }
 
 // podNamespaceEnv is set from the downward API in config/manager/manager.yaml.
@@ -92,6 +98,12 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.metricsServer, "metrics-server", "",
 		"Prometheus address for canary analysis when neither the Canary nor the Mesh names one.")
 
+	var selectorLabels string
+	fs.StringVar(&selectorLabels, "selector-labels", "app,name,app.kubernetes.io/name",
+		"Comma-separated pod label keys, in order of preference, that select a Canary target's pods; the first found is rewritten to <value>-primary for the primary.")
+	fs.IntVar(&o.maxConcurrentCanaries, "max-concurrent-canaries", 0,
+		"How many Canaries may run a revision at once; the others wait in phase Queued. 0: no limit.")
+
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -111,6 +123,17 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 			return o, fmt.Errorf("--webhook-ip-sans: %q is not an IP address", s)
 		}
 		o.webhookIPSANs = append(o.webhookIPSANs, ip)
+	}
+	for _, l := range strings.Split(selectorLabels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			o.selectorLabels = append(o.selectorLabels, l)
+		}
+	}
+	if len(o.selectorLabels) == 0 {
+		return o, fmt.Errorf("--selector-labels: at least one label key is needed")
+	}
+	if o.maxConcurrentCanaries < 0 {
+		return o, fmt.Errorf("--max-concurrent-canaries: %d is negative", o.maxConcurrentCanaries)
 	}
 	if o.webhookPort < 1 || o.webhookPort > 65535 {
 		return o, fmt.Errorf("--webhook-port: %d is outside 1..65535", o.webhookPort)
