@@ -135,6 +135,11 @@ func TestCheck_JudgesRealSeries(t *testing.T) {
 			wantOutcome: meshv1alpha1.MetricFailed, wantValue: 90,
 		},
 		{
+			name: "a provider without builtin metrics fails them", provider: meshv1alpha1.Provider("consul"), target: "healthy",
+			metric:      meshv1alpha1.AnalysisMetric{Name: "request-success-rate", ThresholdRange: between("99", "")},
+			wantOutcome: meshv1alpha1.MetricFailed, wantValue: nan, wantMessage: `provider "consul" has no builtin metrics`,
+		},
+		{
 			name: "a workload without series fails with no data", provider: meshv1alpha1.ProviderSluice, target: "ghost",
 			metric:      meshv1alpha1.AnalysisMetric{Name: "request-success-rate", ThresholdRange: between("99", "")},
 			wantOutcome: meshv1alpha1.MetricFailed, wantValue: nan, wantMessage: "no data",
