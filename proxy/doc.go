@@ -9,11 +9,23 @@
 //   - balancing: endpoint state and the choice of endpoint (power of two
 //     choices over peak-EWMA latency, or round robin).
 //   - retry: retry conditions and the retry budget.
+//   - breaker: circuit breaking: ejection of endpoints after consecutive
+//     failures with exponential backoff, max ejection percent, and the
+//     pending-request limit.
+//   - fault: delay and abort injection on routes.
+//   - ratelimit: the inbound local token bucket (429).
+//   - tls: the proxy's SPIFFE identity (certificate files reloaded on
+//     change) and the tls.Configs of mTLS between proxies.
+//   - authz: inbound authorization by caller identity, namespace, method and
+//     path (403).
 //   - listener: the inbound and outbound HTTP handlers on
-//     httputil.ReverseProxy.
-//   - metrics: the request metrics of the contract in ARCHITECTURE.md.
+//     httputil.ReverseProxy, and the inbound listener that terminates mTLS
+//     (STRICT or PERMISSIVE).
+//   - metrics: the request metrics of the contract in ARCHITECTURE.md, and
+//     the proxy's own counters (retries, ejections, rate limits, denials,
+//     faults, TCP connections and bytes, certificate expiry).
 //   - admin: /metrics, /live, /ready, /config and /shutdown.
 //
-// The binary is cmd/proxy. To be built: circuit breaking, fault injection,
-// rate limits, authorization, mTLS, opaque TCP and transparent interception.
+// The binary is cmd/proxy. To be built: opaque TCP passthrough, transparent
+// interception (proxy init, SO_ORIGINAL_DST) and make bench-proxy.
 package proxy

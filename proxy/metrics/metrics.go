@@ -2,8 +2,9 @@
 // exactly as ARCHITECTURE.md defines them: sluice_requests_total and the
 // histogram sluice_request_duration_seconds, labelled with direction, the
 // proxy's own namespace, workload and pod, service, backend, status_code,
-// classification and tls. They live on a private registry so nothing else
-// leaks onto the proxy's /metrics.
+// classification and tls; and the proxy's own counters beyond the contract
+// (see events.go). They live on a private registry so nothing else leaks onto
+// the proxy's /metrics.
 package metrics
 
 import (
