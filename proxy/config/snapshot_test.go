@@ -73,3 +73,55 @@ func TestSnapshot_ServiceWithoutRoutesGoesToItsOwnBackend(t *testing.T) {
 		t.Errorf("rules = %+v, want one catch-all rule to backend db", rules)
 	}
 }
+
+func TestSnapshot_CompilesTheResiliencePoliciesWithTheirDefaults(t *testing.T) {
+	cfg, err := Load([]byte(`
+inbound:
+  target: 127.0.0.1:8080
+  rateLimit: {requestsPerSecond: 2.5}
+  authorization:
+    rules: [{namespaces: [demo]}]
+outbound:
+  services:
+  - name: app
+    namespace: demo
+    port: 80
+    routes:
+    - backends: [{name: app}]
+      fault: {abort: {status: 503, percent: 10}}
+backends:
+- name: app
+  namespace: demo
+  circuitBreaker: {maxRequests: 1}
+  endpoints: [{address: "127.0.0.1:9000"}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := NewSnapshot(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rl := snap.Inbound.RateLimit; rl == nil || !rl.Same(2.5, 3) {
+		t.Error("rate limit not compiled with its default burst (rate rounded up)")
+	}
+	if az := snap.Inbound.Authorization; az == nil || az.DefaultAllow {
+		t.Error("authorization with rules must default to Deny")
+	}
+	rule := snap.Service("app:80").Rules[0]
+	if rule.Fault == nil || rule.Fault.AbortStatus != 503 || rule.Fault.AbortPercent != 10 {
+		t.Errorf("fault = %+v, want abort 503 on 10%%", rule.Fault)
+	}
+	if rule.Destinations[0].Destination.Breaker == nil {
+		t.Error("circuit breaker not compiled")
+	}
+
+	// A reload with the same rate keeps the bucket, so it is not refilled.
+	next, err := NewSnapshot(cfg, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Inbound.RateLimit != snap.Inbound.RateLimit {
+		t.Error("a reload with the same rate limit replaced the token bucket")
+	}
+}

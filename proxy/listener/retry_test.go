@@ -39,6 +39,9 @@ func TestRetry_SucceedsOnASecondEndpoint(t *testing.T) {
 	if good.Load() != 50 {
 		t.Errorf("healthy endpoint answered %d, want all 50", good.Load())
 	}
+	if got := sumOf(t, p, "sluice_retries_total"); got != float64(bad.Load()) {
+		t.Errorf("sluice_retries_total = %v, want one per failed try (%d)", got, bad.Load())
+	}
 }
 
 func TestRetry_DialFailureIsRetriedEvenForPOST(t *testing.T) {
