@@ -155,3 +155,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestBreaker_EjectionSurvivesAConfigurationReload(t *testing.T) {
+	var bad, good atomic.Int64
+	failing := startBackend(t, answering(500, &bad))
+	healthy := startBackend(t, answering(200, &good))
+	cfg := breakerConfig("{consecutiveFailures: 2}\n  loadBalancer: RoundRobin", failing, healthy)
+	p := startProxy(t, cfg, withClock(newFakeClock()))
+	c := client()
+	for bad.Load() < 2 {
+		get(t, c, p.outbound, "app", "/", nil)
+	}
+	p.apply(t, "version: v2\n"+cfg)
+	before := bad.Load()
+	for range 20 {
+		get(t, c, p.outbound, "app", "/", nil)
+	}
+	if bad.Load() != before {
+		t.Errorf("the ejected endpoint got %d requests after a reload, want none", bad.Load()-before)
+	}
+}
