@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
-	"github.com/sluicemesh/sluice/webhooks/querytemplate"
+	"github.com/sluicemesh/sluice/api/querytemplate"
 )
 
 // Analysis metrics appear in Canaries (spec.analysis.metrics) and in the Mesh (spec.upgrade.rolling.metrics);

@@ -13,7 +13,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
-	"github.com/sluicemesh/sluice/webhooks/querytemplate"
+	"github.com/sluicemesh/sluice/api/querytemplate"
 )
 
 // DefaultQueryTimeout bounds each Prometheus query unless Checker.QueryTimeout says otherwise.

@@ -27,7 +27,7 @@
 // could forget to treat as a failure. A metric with minRequests first counts the requests over its interval;
 // below the minimum it is Held.
 //
-// Queries are templates in the grammar of webhooks/querytemplate (the admission webhook checks them with the
+// Queries are templates in the grammar of api/querytemplate (the admission webhook checks them with the
 // same parser), with the variables {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} and the
 // metric's own; an unknown variable fails the check and names the variable.
 package analysis

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
-	"github.com/sluicemesh/sluice/webhooks/querytemplate"
+	"github.com/sluicemesh/sluice/api/querytemplate"
 )
 
 // metricQueries returns the query template of a metric and the template that counts its requests (empty
