@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/websocket"
+
 	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 	"github.com/sluicemesh/sluice/proxy/tls/tlstest"
 )
@@ -200,5 +202,33 @@ func wantSeries(t *testing.T, p *testProxy, series string) {
 	rec := httptestRecorder(p)
 	if !strings.Contains(rec, series) {
 		t.Errorf("metrics lack\n  %s\ngot:\n%s", series, grepLines(rec, strings.SplitN(series, "{", 2)[0]))
+	}
+}
+
+func TestMTLS_CarriesAWebSocketBetweenProxies(t *testing.T) {
+	app := startBackend(t, websocket.Handler(func(ws *websocket.Conn) {
+		_, _ = io.Copy(ws, ws) // echo
+	}))
+	clientProxy, _, _ := meshPair(t, newMesh(t), app, "STRICT", appID)
+	cfg, err := websocket.NewConfig("ws://app/echo", "http://app/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := net.Dial("tcp", clientProxy.outbound)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tcp.Close() })
+	_ = tcp.SetDeadline(time.Now().Add(5 * time.Second))
+	ws, err := websocket.NewClient(cfg, tcp)
+	if err != nil {
+		t.Fatalf("WebSocket handshake through the mTLS pair: %v", err)
+	}
+	if err := websocket.Message.Send(ws, "over mTLS"); err != nil {
+		t.Fatal(err)
+	}
+	var echo string
+	if err := websocket.Message.Receive(ws, &echo); err != nil || echo != "over mTLS" {
+		t.Errorf("echo = %q, %v; want the message back", echo, err)
 	}
 }

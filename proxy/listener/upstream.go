@@ -46,7 +46,8 @@ type upstream struct {
 	identity *meshtls.Source
 	// meshed holds one HTTP/2-over-mTLS transport per expected server
 	// identity, so a pooled connection is only ever reused for the identity
-	// it was verified against.
+	// it was verified against. Upgrades (WebSocket) need HTTP/1.1: the
+	// transport then dials without offering h2, by itself.
 	meshed sync.Map // identity -> *http.Transport
 }
 
