@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -14,6 +15,12 @@ import (
 	"time"
 
 	"golang.org/x/net/websocket"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
 	meshtls "github.com/sluicemesh/sluice/proxy/tls"
 	"github.com/sluicemesh/sluice/proxy/tls/tlstest"
@@ -230,5 +237,46 @@ func TestMTLS_CarriesAWebSocketBetweenProxies(t *testing.T) {
 	var echo string
 	if err := websocket.Message.Receive(ws, &echo); err != nil || echo != "over mTLS" {
 		t.Errorf("echo = %q, %v; want the message back", echo, err)
+	}
+}
+
+func TestMTLS_CarriesGRPCStatusBetweenProxies(t *testing.T) {
+	gs := grpc.NewServer()
+	hs := health.NewServer()
+	hs.SetServingStatus("sluice.Demo", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(gs, hs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = gs.Serve(ln) }()
+	t.Cleanup(gs.Stop)
+
+	m := newMesh(t)
+	serverSrc, _ := m.source(t, "server", appID, nil)
+	server := startProxy(t, "inbound: {target: \""+ln.Addr().String()+"\", service: health, protocol: grpc, mtls: STRICT}\n", withIdentity(serverSrc))
+	clientSrc, _ := m.source(t, "client", clientID, nil)
+	clientProxy := startProxy(t, `
+outbound:
+  services: [{name: health, namespace: demo, port: 50051}]
+backends:
+- {name: health, namespace: demo, endpoints: [{address: "`+server.inbound+`", identity: "`+appID+`", protocol: grpc}]}
+`, withIdentity(clientSrc))
+
+	conn, err := grpc.NewClient("passthrough:///"+clientProxy.outbound,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithAuthority("health.demo.svc.cluster.local:50051"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hc := healthpb.NewHealthClient(conn)
+	if resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "sluice.Demo"}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("Check(sluice.Demo) = %v, %v; want SERVING", resp, err)
+	}
+	if _, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "unknown"}); status.Code(err) != codes.NotFound {
+		t.Errorf("Check(unknown) error = %v, want NotFound carried in grpc-status across mTLS", err)
 	}
 }
