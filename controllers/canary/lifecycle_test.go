@@ -1,0 +1,71 @@
+package canary
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+	"github.com/sluicemesh/sluice/test/prometheus"
+)
+
+func TestCanary_BootstrapMakesThePrimaryServeAllTraffic(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(nil)
+	g := s.g
+
+	g.Expect(s.image("app-primary")).To(Equal("example.com/app:1"))
+	g.Expect(s.replicas("app-primary")()).To(Equal(int32(2)))
+	g.Eventually(s.replicas("app")).Should(Equal(int32(0)), "the target is scaled to zero")
+	for _, name := range []string{"app", "app-primary", "app-canary"} {
+		var svc corev1.Service
+		g.Expect(env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: name}, &svc)).To(Succeed(), "Service %s", name)
+	}
+	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
+	g.Expect(s.condition(meshv1alpha1.ConditionReady)).To(Equal("True/Initialized"))
+	g.Expect(s.condition(meshv1alpha1.ConditionPromoted)).To(Equal("True/Initialized"))
+	g.Expect(s.canary().Status.LastPromotedSpec).NotTo(BeEmpty())
+	g.Eventually(s.hasEvent("Normal/Initialized")).Should(BeTrue())
+}
+
+func TestCanary_TargetWithoutSelectorLabelStalls(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{SelectorLabels: []string{"name"}})
+	s.createTarget(1, "example.com/app:1")
+	s.createCanary(nil)
+	s.g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionStalled) }).Should(Equal("True/SelectorLabelMissing"))
+}
+
+func TestCanary_PromotesThroughExactWeights(t *testing.T) {
+	start := seriesStart()
+	s := newScene(t, start, Options{})
+	prom := prometheus.Start(t, prometheus.Options{Backfill: s.traffic(start, 100, 0)})
+	s.opts.MetricsServer = prom.URL
+	s.restartManager()
+	s.bootstrap(successRate)
+	g := s.g
+
+	s.startRun("example.com/app:2", 10)
+	g.Expect(s.routes()).To(Equal("primary=90 canary=10 mirror=false match=false"))
+	g.Expect(s.replicas("app")()).To(Equal(int32(2)), "the canary runs as many replicas as the primary")
+	for _, w := range []int32{20, 30, 40, 50} {
+		s.tick(time.Minute)
+		g.Eventually(s.weight).Should(Equal(w))
+	}
+	g.Expect(s.routes()).To(Equal("primary=50 canary=50 mirror=false match=false"))
+	g.Expect(s.image("app-primary")).To(Equal("example.com/app:1"), "not promoted before the last check")
+	s.tick(time.Minute)
+	g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseSucceeded))
+	g.Expect(s.image("app-primary")).To(Equal("example.com/app:2"))
+	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
+	g.Eventually(s.replicas("app")).Should(Equal(int32(0)))
+	c := s.canary()
+	g.Expect(c.Status.Metrics).To(HaveLen(1))
+	g.Expect(c.Status.Metrics[0].Result).To(Equal(meshv1alpha1.MetricPassed))
+	g.Expect(c.Status.Prometheus.Source).To(Equal(meshv1alpha1.MetricsServerFromManagerFlag))
+	g.Expect(s.condition(meshv1alpha1.ConditionPromoted)).To(Equal("True/Succeeded"))
+	g.Eventually(s.hasEvent("Normal/Progressing", "Advance canary weight 50")).Should(BeTrue())
+}
