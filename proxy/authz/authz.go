@@ -82,19 +82,26 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// namespaceOf reads <ns> from spiffe://<td>/ns/<ns>/sa/<sa> without
-// allocating.
+// namespaceOf reads <ns> from spiffe://<td>/ns/<ns>/sa/<sa>, accepting
+// exactly what tls.ParseSPIFFEID accepts, without allocating.
 func namespaceOf(id string) (string, bool) {
 	rest, ok := strings.CutPrefix(id, "spiffe://")
 	if !ok {
 		return "", false
 	}
-	_, rest, ok = strings.Cut(rest, "/ns/")
-	if !ok {
+	td, rest, ok := strings.Cut(rest, "/")
+	if !ok || td == "" {
 		return "", false
 	}
-	ns, _, ok := strings.Cut(rest, "/sa/")
-	if !ok || ns == "" || strings.Contains(ns, "/") {
+	if rest, ok = strings.CutPrefix(rest, "ns/"); !ok {
+		return "", false
+	}
+	ns, rest, ok := strings.Cut(rest, "/")
+	if !ok || ns == "" {
+		return "", false
+	}
+	sa, ok := strings.CutPrefix(rest, "sa/")
+	if !ok || sa == "" || strings.Contains(sa, "/") {
 		return "", false
 	}
 	return ns, true
