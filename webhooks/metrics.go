@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
-	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 	"github.com/sluicemesh/sluice/api/querytemplate"
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
 
 // Analysis metrics appear in Canaries (spec.analysis.metrics) and in the Mesh (spec.upgrade.rolling.metrics);

@@ -286,5 +286,5 @@ type CanaryList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Canary{}, &CanaryList{})
+	register(&Canary{}, &CanaryList{})
 }

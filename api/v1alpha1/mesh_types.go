@@ -464,5 +464,5 @@ type MeshList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Mesh{}, &MeshList{})
+	register(&Mesh{}, &MeshList{})
 }

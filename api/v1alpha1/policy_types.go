@@ -336,5 +336,5 @@ type PolicyList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Policy{}, &PolicyList{})
+	register(&Policy{}, &PolicyList{})
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
-	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 	"github.com/sluicemesh/sluice/api/querytemplate"
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
 
 // DefaultQueryTimeout bounds each Prometheus query unless Checker.QueryTimeout says otherwise.

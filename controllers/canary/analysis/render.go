@@ -8,8 +8,8 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 	"github.com/sluicemesh/sluice/api/querytemplate"
+	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
 
 // metricQueries returns the query template of a metric and the template that counts its requests (empty

@@ -241,7 +241,7 @@ func (s *Services) applyApex(ctx context.Context, c *meshv1alpha1.Canary, curren
 func (s *Services) restoreAdopted(ctx context.Context, c *meshv1alpha1.Canary, apex *corev1.Service) error {
 	var original map[string]string
 	if err := json.Unmarshal([]byte(apex.Annotations[OriginalSelectorAnnotation]), &original); err != nil {
-		return fmt.Errorf("Service %s/%s: annotation %s: %w", c.Namespace, apex.Name, OriginalSelectorAnnotation, err)
+		return fmt.Errorf("apex Service %s/%s: annotation %s: %w", c.Namespace, apex.Name, OriginalSelectorAnnotation, err)
 	}
 	want := s.service(c, apex.Name, nil)
 	want.Spec.Selector = original
