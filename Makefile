@@ -72,6 +72,11 @@ test: manifests generate fmt vet cluster-binaries kustomize ## Run every test: u
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh print-dir)" \
 	  go test ./... -count=1 -timeout 30m
 
+.PHONY: test-e2e
+test-e2e: manifests generate cluster-binaries kustomize ## Run the end-to-end suites on a local kwok cluster (part of make test).
+	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh print-dir)" \
+	  go test ./test/e2e/... -count=1 -timeout 20m -v
+
 ##@ Build
 
 .PHONY: build
