@@ -3,6 +3,9 @@
 // configured by flags and environment variables only, so it runs the same as
 // an injected sidecar and as a local process next to a test backend.
 //
+// `proxy init` is the init container's job instead: it installs the iptables
+// rules that redirect the pod's TCP through the proxy (see init.go).
+//
 // SIGTERM (or POST /shutdown on the admin port) drains it: the proxy turns
 // unready, stops accepting connections, lets in-flight requests finish within
 // the grace period, then exits.
@@ -106,6 +109,9 @@ func envDuration(name string, def time.Duration) time.Duration {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "init" {
+		os.Exit(runInit(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	o, err := parseOptions(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
