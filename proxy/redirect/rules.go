@@ -129,7 +129,9 @@ func Plan(o Options) ([]Step, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	nat := func(kind StepKind, args ...string) Step { return Step{Kind: kind, Args: append([]string{"-t", "nat"}, args...)} }
+	nat := func(kind StepKind, args ...string) Step {
+		return Step{Kind: kind, Args: append([]string{"-t", "nat"}, args...)}
+	}
 	var steps []Step
 	chains := []string{ChainInboundRedirect, ChainInbound, ChainOutboundRedirect, ChainOutbound}
 	for _, c := range chains {
