@@ -80,8 +80,14 @@ install_crds() {
     kubectl_local apply --server-side -f config/crd/bases >/dev/null
     source=config/crd/bases
   fi
+  # The default Canary provider (sluice) routes with Gateway API HTTPRoutes:
+  # install their CRDs from the Go module the operator is built with. The
+  # experimental channel, since HTTPRoute retries are experimental in v1.6.
+  local gateway_api
+  gateway_api=$(go list -m -f '{{.Dir}}' sigs.k8s.io/gateway-api)
+  "$KUSTOMIZE" build "$gateway_api/config/crd/experimental" | kubectl_local apply --server-side -f - >/dev/null
   kubectl_local wait --for=condition=Established crd --all --timeout=60s >/dev/null
-  log "installed the CRDs from $source"
+  log "installed the CRDs from $source and the Gateway API CRDs ($(go list -m -f '{{.Version}}' sigs.k8s.io/gateway-api), experimental)"
 }
 
 # install_webhooks registers the webhooks by URL on 127.0.0.1, where the manager
@@ -179,6 +185,14 @@ verify_samples() {
       Mesh | Canary | Policy)
         grep -Eq "^$kind +$ns +$name\$" <<<"$listed" ||
           fail "kubectl get meshes,canaries,policies -A does not list $kind $ns/$name"
+        if [[ "$kind" == Canary ]]; then
+          # Bootstrap: the primary copy is Ready and all traffic goes to it.
+          kubectl_local wait --for=jsonpath='{.status.phase}'=Initialized "canary/$name" -n "$ns" --timeout=120s >/dev/null ||
+            fail "Canary $ns/$name did not reach phase Initialized"
+          kubectl_local rollout status "deployment/$name-primary" -n "$ns" --timeout=60s >/dev/null ||
+            fail "Deployment $ns/$name-primary of Canary $ns/$name is not Ready"
+          log "Canary $ns/$name is Initialized and $name-primary is Ready"
+        fi
         ;;
       Deployment)
         kubectl_local rollout status "deployment/$name" -n "$ns" --timeout=120s >/dev/null ||
