@@ -52,7 +52,8 @@ func run(ctx context.Context, o *options, log *slog.Logger) error {
 			return listener.NewInboundListener(ln, store, identity, rec, log)
 		}},
 		{name: "outbound", addr: o.outboundAddr, srv: listener.NewServer(outbound, log), wrap: func(ln net.Listener) net.Listener {
-			return listener.NewCountingListener(ln, metrics.Outbound, rec)
+			// Transparent mode (SO_ORIGINAL_DST) and opaque TCP happen here.
+			return listener.NewOutboundListener(ln, store, identity, rec, log)
 		}},
 	}
 	adminSrv := &namedServer{name: "admin", addr: o.adminAddr, srv: &http.Server{

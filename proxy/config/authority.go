@@ -53,6 +53,9 @@ func (o *Outbound) authorities(s *Service) []string {
 		names = append(names, s.Name+port)
 	}
 	names = append(names, s.Aliases...)
+	for _, ip := range s.ClusterIPs {
+		names = append(names, net.JoinHostPort(ip, strconv.Itoa(s.Port)))
+	}
 	for i, n := range names {
 		names[i] = CanonicalAuthority(n)
 	}

@@ -42,13 +42,27 @@ type InboundRule struct {
 	RateLimit *ratelimit.Limiter
 	// Authorization is nil when every caller is allowed.
 	Authorization *authz.Policy
+	// Protocol is the application's protocol on ports Ports does not list.
+	Protocol Protocol
+	// Ports holds the protocols of the ports the configuration names.
+	Ports map[int]Protocol
+}
+
+// PortProtocol is the application's protocol on a port.
+func (r *InboundRule) PortProtocol(port int) Protocol {
+	if p, ok := r.Ports[port]; ok {
+		return p
+	}
+	return r.Protocol
 }
 
 // ServiceTable is one Service's compiled route table.
 type ServiceTable struct {
 	Name      string
 	Namespace string
-	Rules     []RouteRule
+	// Opaque: connections are passed through as TCP, not parsed as HTTP.
+	Opaque bool
+	Rules  []RouteRule
 }
 
 // RouteRule is a compiled Route.
@@ -157,7 +171,7 @@ func (c *compiler) compile() (*Snapshot, error) {
 	}
 	for i := range cfg.Outbound.Services {
 		svc := &cfg.Outbound.Services[i]
-		table := &ServiceTable{Name: svc.Name, Namespace: svc.Namespace}
+		table := &ServiceTable{Name: svc.Name, Namespace: svc.Namespace, Opaque: svc.Protocol == ProtocolOpaque}
 		routes := svc.Routes
 		if len(routes) == 0 {
 			routes = []Route{{Name: "default", Backends: []BackendRef{{Name: svc.Name}}}}
@@ -169,9 +183,16 @@ func (c *compiler) compile() (*Snapshot, error) {
 			c.snap.services[a] = table
 		}
 	}
+	c.endpointTables()
 	in := cfg.Inbound
 	c.snap.Inbound = InboundRule{Service: in.Service, Timeout: in.Timeout.D(), RateLimit: c.rateLimit(in.RateLimit),
-		Authorization: compileAuthorization(in.Authorization)}
+		Authorization: compileAuthorization(in.Authorization), Protocol: protocolOrDefault(in.Protocol)}
+	if len(in.Ports) > 0 {
+		c.snap.Inbound.Ports = make(map[int]Protocol, len(in.Ports))
+		for _, p := range in.Ports {
+			c.snap.Inbound.Ports[p.Port] = p.Protocol
+		}
+	}
 	if in.Target != "" {
 		c.snap.Inbound.Application = &Destination{
 			Name:      in.Service,
@@ -180,6 +201,27 @@ func (c *compiler) compile() (*Snapshot, error) {
 		}
 	}
 	return c.snap, nil
+}
+
+// endpointTables makes every endpoint address that no Service claims
+// routable by itself: a client that connects to a pod IP directly (a
+// headless Service, a StatefulSet peer) reaches that one endpoint, with its
+// identity and protocol, and is measured under the endpoint's backend. The
+// first backend listing an address names it.
+func (c *compiler) endpointTables() {
+	for i := range c.snap.Config.Backends {
+		b := &c.snap.Config.Backends[i]
+		for _, e := range b.Endpoints {
+			a := CanonicalAuthority(e.Address)
+			if _, taken := c.snap.services[a]; taken {
+				continue
+			}
+			only := &Destination{Name: b.Name, Namespace: b.Namespace, Balancer: balancing.PeakEWMA{},
+				Endpoints: []*balancing.Endpoint{c.endpoint(e.Address, e.Identity, protocolOrDefault(e.Protocol))}}
+			c.snap.services[a] = &ServiceTable{Name: b.Name, Namespace: b.Namespace, Opaque: e.Protocol == ProtocolOpaque,
+				Rules: []RouteRule{{Name: "endpoint", Destinations: []WeightedDestination{{Destination: only, Cumulative: 1}}, TotalWeight: 1}}}
+		}
+	}
 }
 
 func (c *compiler) destination(b *Backend) (*Destination, error) {

@@ -41,8 +41,16 @@ type Inbound struct {
 	// `service` label of inbound metrics. Default: empty.
 	Service string `json:"service,omitempty"`
 
-	// Protocol the application speaks on Target. Default: http1.
+	// Protocol the application speaks on Target, and on every port that
+	// Ports does not list. Default: http1.
 	Protocol Protocol `json:"protocol,omitempty"`
+
+	// Ports name the protocol of application ports in transparent mode, where
+	// a redirected connection goes to 127.0.0.1:<its original port>. A port
+	// with protocol opaque is passed through as TCP (after mTLS termination;
+	// authorization then applies its rules that list no methods and no
+	// paths). Default: empty, every port speaks Protocol.
+	Ports []InboundPort `json:"ports,omitempty"`
 
 	// Timeout bounds a whole inbound request, response body included.
 	// Default: 0, no timeout.
@@ -63,6 +71,14 @@ type Inbound struct {
 	// through this proxy (a local token bucket, not shared between replicas),
 	// answering 429 beyond it. Default: nil, no limit.
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+}
+
+// InboundPort is one application port and its protocol.
+type InboundPort struct {
+	// Port of the application. Required.
+	Port int `json:"port"`
+	// Protocol the application speaks on it. Required.
+	Protocol Protocol `json:"protocol"`
 }
 
 // Outbound configures traffic that leaves the application.
@@ -97,6 +113,19 @@ type Service struct {
 
 	// Aliases are extra authorities (host:port) that reach this Service.
 	Aliases []string `json:"aliases,omitempty"`
+
+	// ClusterIPs are the Service's virtual IPs. In transparent mode a
+	// connection whose original destination is one of them on Port is routed
+	// to this Service whatever its Host header says (the IP:Port also works
+	// as a Host). Default: empty, the Service is reached by name only.
+	ClusterIPs []string `json:"clusterIPs,omitempty"`
+
+	// Protocol is how connections to the Service are handled in transparent
+	// mode: http1, h2 or grpc are parsed as HTTP (either is accepted from
+	// the client; the endpoint's protocol decides upstream), opaque passes
+	// the TCP stream through to an endpoint of the first route's backends,
+	// chosen by weight, with mTLS when the endpoint is meshed. Default: http1.
+	Protocol Protocol `json:"protocol,omitempty"`
 
 	// Routes are tried in order; the first whose matches accept the request
 	// wins. A request no route accepts gets 404. Default: none, and every request
@@ -264,7 +293,8 @@ const (
 	ProtocolH2 Protocol = "h2"
 	// ProtocolGRPC is gRPC, HTTP/2 with trailers.
 	ProtocolGRPC Protocol = "grpc"
-	// ProtocolOpaque is TCP passed through unchanged. Not proxied yet.
+	// ProtocolOpaque is TCP passed through unchanged (byte counters only, no
+	// request metrics), for Services and inbound ports that set it.
 	ProtocolOpaque Protocol = "opaque"
 )
 

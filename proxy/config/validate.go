@@ -46,6 +46,21 @@ func (in *Inbound) validate(v *validator, p string) {
 		validateAddress(v, p+".target", in.Target)
 	}
 	validateProtocol(v, p+".protocol", in.Protocol)
+	ports := map[int]bool{}
+	for i, port := range in.Ports {
+		pp := fmt.Sprintf("%s.ports[%d]", p, i)
+		if port.Port < 1 || port.Port > 65535 {
+			v.addf(pp+".port", "must be between 1 and 65535, got %d", port.Port)
+		}
+		if ports[port.Port] {
+			v.addf(pp+".port", "duplicate port %d", port.Port)
+		}
+		ports[port.Port] = true
+		if port.Protocol == "" {
+			v.addf(pp+".protocol", "required")
+		}
+		validateProtocol(v, pp+".protocol", port.Protocol)
+	}
 	if in.Timeout < 0 {
 		v.addf(p+".timeout", "must not be negative")
 	}
@@ -95,6 +110,12 @@ func (o *Outbound) validate(v *validator, p string, backends map[string]bool) {
 				v.addf(fmt.Sprintf("%s.aliases[%d]", sp, j), "%v", err)
 			}
 		}
+		for j, ip := range s.ClusterIPs {
+			if net.ParseIP(ip) == nil {
+				v.addf(fmt.Sprintf("%s.clusterIPs[%d]", sp, j), "not an IP address: %q", ip)
+			}
+		}
+		validateProtocol(v, sp+".protocol", s.Protocol)
 		if s.Name != "" && s.Namespace != "" {
 			for _, a := range o.authorities(s) {
 				if prev, dup := seen[a]; dup {

@@ -66,3 +66,6 @@ func (c *countedConn) Close() error {
 	c.closeOnce.Do(func() { c.metrics.ConnectionClosed(c.direction, c.tls, c.read.Load(), c.written.Load()) })
 	return err
 }
+
+// NetConn is the connection it counts.
+func (c *countedConn) NetConn() net.Conn { return c.Conn }

@@ -3,8 +3,11 @@ package listener
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"sync"
 	"time"
 
+	"github.com/sluicemesh/sluice/proxy/balancing"
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/metrics"
 	meshtls "github.com/sluicemesh/sluice/proxy/tls"
@@ -20,6 +23,16 @@ const ClientIDHeader = "Sluice-Client-Id"
 type Inbound struct {
 	store *config.Store
 	fwd   *forwarder
+	// ports holds the application's destination per port and protocol in
+	// transparent mode, kept across reloads so the endpoint's latency and
+	// connections stay warm.
+	ports sync.Map // appPort -> *config.Destination
+}
+
+type appPort struct {
+	port     uint16
+	protocol config.Protocol
+	service  string
 }
 
 var _ http.Handler = (*Inbound)(nil)
@@ -56,11 +69,31 @@ func (in *Inbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		in.fwd.reject(w, key, start, http.StatusTooManyRequests, "rate limited")
 		return
 	}
-	if rule.Application == nil {
+	app := rule.Application
+	if dst, ok := OriginalDestination(r.Context()); ok {
+		app = in.application(dst.Port(), rule.PortProtocol(int(dst.Port())), rule.Service)
+	}
+	if app == nil {
 		in.fwd.reject(w, key, start, http.StatusServiceUnavailable, "no application target")
 		return
 	}
-	in.fwd.forward(w, r, &exchange{dest: rule.Application}, key, start, rule.Timeout)
+	in.fwd.forward(w, r, &exchange{dest: app}, key, start, rule.Timeout)
+}
+
+// application is where a redirected request goes: the application at
+// 127.0.0.1 on the port the client addressed.
+func (in *Inbound) application(port uint16, protocol config.Protocol, service string) *config.Destination {
+	k := appPort{port: port, protocol: protocol, service: service}
+	if d, ok := in.ports.Load(k); ok {
+		return d.(*config.Destination)
+	}
+	addr := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), port).String()
+	d, _ := in.ports.LoadOrStore(k, &config.Destination{
+		Name:      service,
+		Endpoints: []*balancing.Endpoint{balancing.NewEndpoint(addr, "", string(protocol))},
+		Balancer:  balancing.PeakEWMA{},
+	})
+	return d.(*config.Destination)
 }
 
 // CloseIdleConnections closes kept-alive connections to the application.

@@ -1,12 +1,14 @@
 package listener
 
 import (
+	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"sync"
+	"net/http"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/sluicemesh/sluice/proxy/config"
@@ -25,17 +27,12 @@ const detectTimeout = 10 * time.Second
 // off the accept loop, so a silent client cannot hold up the others. It
 // counts connections and their bytes.
 type InboundListener struct {
-	ln    net.Listener
+	acceptor
 	store *config.Store
 	// tlsConfig is nil without a certificate: TLS connections are refused.
 	tlsConfig *tls.Config
 	metrics   *metrics.Recorder
 	log       *slog.Logger
-
-	conns     chan net.Conn
-	done      chan struct{}
-	closeOnce sync.Once
-	err       error
 }
 
 var _ net.Listener = (*InboundListener)(nil)
@@ -46,7 +43,8 @@ func NewInboundListener(ln net.Listener, store *config.Store, source *meshtls.So
 	if log == nil {
 		log = slog.Default()
 	}
-	l := &InboundListener{ln: ln, store: store, metrics: rec, log: log, conns: make(chan net.Conn), done: make(chan struct{})}
+	l := &InboundListener{store: store, metrics: rec, log: log}
+	l.acceptor = newAcceptor(ln, l.classify)
 	if source != nil {
 		l.tlsConfig = source.ServerConfig()
 	}
@@ -54,28 +52,20 @@ func NewInboundListener(ln net.Listener, store *config.Store, source *meshtls.So
 	return l
 }
 
-func (l *InboundListener) acceptLoop() {
-	for {
-		c, err := l.ln.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond) // out of file descriptors: let some close
-				continue
-			}
-			l.closeWith(err)
-			return
-		}
-		go l.classify(c)
-	}
-}
-
-// classify decides what the connection is and hands it to Accept, or
-// closes it.
+// classify decides what the connection is and hands it to Accept, passes
+// it through (opaque ports), or closes it.
 func (l *InboundListener) classify(c net.Conn) {
-	mode := l.store.Load().Config.Inbound.MTLS
+	snap := l.store.Load()
+	opaque := false
+	if dst, ok := redirected(c); ok {
+		// Transparent mode: the application listens on the port the
+		// client addressed.
+		c = &redirectedConn{Conn: c, dst: dst}
+		opaque = snap.Inbound.PortProtocol(int(dst.Port())) == config.ProtocolOpaque
+	}
+	mode := snap.Config.Inbound.MTLS
 	if mode == config.MTLSDisabled {
-		l.deliver(countConn(c, metrics.Inbound, false, l.metrics))
+		l.accept(countConn(c, metrics.Inbound, false, l.metrics), opaque)
 		return
 	}
 	_ = c.SetReadDeadline(time.Now().Add(detectTimeout))
@@ -98,49 +88,65 @@ func (l *InboundListener) classify(c net.Conn) {
 		l.log.Warn("Refused a TLS connection: the proxy has no certificate", "remote", c.RemoteAddr().String())
 		_ = c.Close()
 	case isTLS:
-		l.deliver(tls.Server(countConn(peeked, metrics.Inbound, true, l.metrics), l.tlsConfig))
+		l.accept(tls.Server(countConn(peeked, metrics.Inbound, true, l.metrics), l.tlsConfig), opaque)
 	case mode == config.MTLSStrict:
 		l.log.Debug("Refused a plaintext connection in STRICT mode", "remote", c.RemoteAddr().String())
 		_ = c.Close()
 	default:
-		l.deliver(countConn(peeked, metrics.Inbound, false, l.metrics))
+		l.accept(countConn(peeked, metrics.Inbound, false, l.metrics), opaque)
 	}
 }
 
-func (l *InboundListener) deliver(c net.Conn) {
-	select {
-	case l.conns <- c:
-	case <-l.done:
+// accept hands an HTTP connection to the server, or passes an opaque one
+// through to the application.
+func (l *InboundListener) accept(c net.Conn, opaque bool) {
+	if opaque {
+		l.passThrough(c)
+		return
+	}
+	l.deliver(c)
+}
+
+// passThrough forwards an opaque connection to the application at
+// 127.0.0.1:<original port>, after the mTLS handshake for a TLS client.
+// Authorization applies to the connection as a whole: a rule that names
+// methods, or paths other than /, never allows it.
+func (l *InboundListener) passThrough(c net.Conn) {
+	peer := ""
+	if tc, ok := c.(*tls.Conn); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), detectTimeout)
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			_ = c.Close()
+			return
+		}
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 {
+			peer = meshtls.IdentityOf(certs[0])
+		}
+	}
+	rule := &l.store.Load().Inbound
+	if rule.Authorization != nil && !rule.Authorization.Allow(peer, opaqueRequest) {
+		l.metrics.AuthzDenied(metrics.Inbound)
 		_ = c.Close()
+		return
 	}
-}
-
-// Accept returns the next classified connection.
-func (l *InboundListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, l.err
+	var dst netip.AddrPort
+	if r, ok := innermost[*redirectedConn](c); ok {
+		dst = r.dst
 	}
+	app, err := opaqueDialer.Dial("tcp", netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), dst.Port()).String())
+	if err != nil {
+		l.log.Debug("Opaque connection to the application failed", "port", dst.Port(), "error", err)
+		_ = c.Close()
+		return
+	}
+	pipe(c, app)
 }
 
-// Close stops accepting.
-func (l *InboundListener) Close() error {
-	l.closeWith(net.ErrClosed)
-	return nil
-}
-
-func (l *InboundListener) closeWith(err error) {
-	l.closeOnce.Do(func() {
-		l.err = err
-		close(l.done)
-		_ = l.ln.Close()
-	})
-}
-
-// Addr is the listening address.
-func (l *InboundListener) Addr() net.Addr { return l.ln.Addr() }
+// opaqueRequest is what authorization sees of an opaque connection: no
+// method and an empty path.
+var opaqueRequest = &http.Request{URL: &url.URL{}, Header: http.Header{}}
 
 // peekedConn gives back the bytes read to classify the connection.
 type peekedConn struct {
@@ -156,3 +162,6 @@ func (c *peekedConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
+
+// NetConn is the connection it reads from.
+func (c *peekedConn) NetConn() net.Conn { return c.Conn }

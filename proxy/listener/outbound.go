@@ -41,7 +41,16 @@ func (o *Outbound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	snap := o.store.Load()
 	key := metrics.Key{Direction: metrics.Outbound}
-	table, rule := routing.Find(snap, r)
+	var table *config.ServiceTable
+	var rule *config.RouteRule
+	if dst, ok := OriginalDestination(r.Context()); ok {
+		// Transparent mode: the address the application connected to
+		// names the Service, whatever the Host says.
+		table, rule = routing.FindIn(snap.Service(authorityOf(dst)), r)
+	}
+	if table == nil {
+		table, rule = routing.Find(snap, r)
+	}
 	if table == nil {
 		o.fwd.reject(w, key, start, http.StatusNotFound, "unknown authority")
 		return

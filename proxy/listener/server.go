@@ -26,5 +26,8 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		// Transparent mode: the handlers route by where the client's
+		// connection was going.
+		ConnContext: withOriginalDestination,
 	}
 }

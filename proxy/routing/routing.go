@@ -16,7 +16,13 @@ import (
 // rule that accepts the request. table is nil when no Service has that
 // authority; rule is nil when the Service has no rule for the request.
 func Find(snap *config.Snapshot, r *http.Request) (table *config.ServiceTable, rule *config.RouteRule) {
-	table = snap.Service(config.CanonicalAuthority(r.Host))
+	return FindIn(snap.Service(config.CanonicalAuthority(r.Host)), r)
+}
+
+// FindIn returns the first rule of table that accepts the request; table
+// may be nil. Transparent mode finds the table by the connection's original
+// destination instead of the Host.
+func FindIn(table *config.ServiceTable, r *http.Request) (*config.ServiceTable, *config.RouteRule) {
 	if table == nil {
 		return nil, nil
 	}

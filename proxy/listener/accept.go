@@ -1,0 +1,80 @@
+package listener
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// acceptor is the part the inbound and outbound listeners share: it accepts
+// connections and classifies each in its own goroutine (a classification may
+// read from the client or dial), so a slow client cannot hold up the
+// others. classify hands HTTP connections to Accept with deliver and keeps
+// the others (opaque TCP) to itself.
+type acceptor struct {
+	ln       net.Listener
+	classify func(net.Conn)
+
+	conns     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+	err       error
+}
+
+func newAcceptor(ln net.Listener, classify func(net.Conn)) acceptor {
+	return acceptor{ln: ln, classify: classify, conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (a *acceptor) acceptLoop() {
+	for {
+		c, err := a.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond) // out of file descriptors: let some close
+				continue
+			}
+			a.closeWith(err)
+			return
+		}
+		go a.classify(c)
+	}
+}
+
+// deliver hands a connection to the HTTP server.
+func (a *acceptor) deliver(c net.Conn) {
+	select {
+	case a.conns <- c:
+	case <-a.done:
+		_ = c.Close()
+	}
+}
+
+// Accept returns the next classified connection.
+func (a *acceptor) Accept() (net.Conn, error) {
+	select {
+	case c := <-a.conns:
+		return c, nil
+	case <-a.done:
+		return nil, a.err
+	}
+}
+
+// Close stops accepting. Opaque connections already passed through go on
+// until either side closes them.
+func (a *acceptor) Close() error {
+	a.closeWith(net.ErrClosed)
+	return nil
+}
+
+func (a *acceptor) closeWith(err error) {
+	a.closeOnce.Do(func() {
+		a.err = err
+		close(a.done)
+		_ = a.ln.Close()
+	})
+}
+
+// Addr is the listening address.
+func (a *acceptor) Addr() net.Addr { return a.ln.Addr() }
