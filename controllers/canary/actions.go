@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
@@ -68,7 +67,7 @@ func (r *Reconciler) handleAction(ctx context.Context, s *scope) (ctrl.Result, e
 	case ActionResume:
 		delete(c.Annotations, PausedAnnotation)
 	}
-	if err := r.Client.Patch(ctx, c, client.MergeFrom(before)); err != nil {
+	if err := s.patchMetadata(ctx, r.Client, before); err != nil {
 		return ctrl.Result{}, fmt.Errorf("remove the %s annotation of %s/%s: %w", ActionAnnotation, c.Namespace, c.Name, err)
 	}
 

@@ -68,7 +68,7 @@ func (r *Reconciler) finalize(ctx context.Context, s *scope) (ctrl.Result, error
 	r.normal(ctx, s, ReasonTerminated, "The target serves again; removed our objects: %t", c.Spec.RevertOnDeletion)
 	before := c.DeepCopy()
 	controllerutil.RemoveFinalizer(c, Finalizer)
-	if err := r.Client.Patch(ctx, c, client.MergeFrom(before)); err != nil {
+	if err := s.patchMetadata(ctx, r.Client, before); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	s.removed = true

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
@@ -29,7 +28,7 @@ func (r *Reconciler) ensureFinalizer(ctx context.Context, s *scope) (ctrl.Result
 	}
 	before := c.DeepCopy()
 	controllerutil.AddFinalizer(c, Finalizer)
-	if err := r.Client.Patch(ctx, c, client.MergeFrom(before)); err != nil {
+	if err := s.patchMetadata(ctx, r.Client, before); err != nil {
 		return ctrl.Result{}, fmt.Errorf("add finalizer to Canary %s/%s: %w", c.Namespace, c.Name, err)
 	}
 	return ctrl.Result{}, nil

@@ -92,8 +92,11 @@ type Reconciler struct {
 // and writes its status once, in a defer.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	started := time.Now()
+	// The Canary is read from the API server, not the cache: the pass acts
+	// on what status says (weights, schedule, the action annotation), and a
+	// stale copy right after our own write would step or act twice.
 	var c meshv1alpha1.Canary
-	if err := r.Client.Get(ctx, req.NamespacedName, &c); err != nil {
+	if err := r.APIReader.Get(ctx, req.NamespacedName, &c); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.slots.release(req.NamespacedName)
 			forgetMetrics(req.Namespace, req.Name)
@@ -105,6 +108,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, err
 	}
 	base := c.DeepCopy()
+	s.base = base
 	defer func() {
 		retErr = kerrors.NewAggregate([]error{retErr, r.finishStatus(ctx, s, base, retErr == nil)})
 		observeMetrics(s.canary, time.Since(started))
@@ -162,7 +166,9 @@ func earliest(a, b ctrl.Result) ctrl.Result {
 }
 
 // finishStatus writes the status of the pass: conditions from the pure
-// function, observedGeneration only when the pass succeeded.
+// function, observedGeneration only when the pass succeeded. The patch is
+// optimistically locked: a pass that read a stale Canary from the cache
+// conflicts and runs again on a fresh one, instead of deciding twice.
 func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alpha1.Canary, ok bool) error {
 	c := s.canary
 	if c.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(c, Finalizer) {
@@ -180,7 +186,7 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alp
 	if s.removed || equality.Semantic.DeepEqual(base.Status, c.Status) {
 		return nil
 	}
-	if err := r.Client.Status().Patch(ctx, c, client.MergeFrom(base)); err != nil {
+	if err := r.Client.Status().Patch(ctx, c, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil
 		}

@@ -20,6 +20,9 @@ import (
 type scope struct {
 	// canary is the object read at the start of the pass.
 	canary *meshv1alpha1.Canary
+	// base is what the status patch is computed from; its metadata follows
+	// our own metadata writes (see patchMetadata) so the lock holds.
+	base *meshv1alpha1.Canary
 	// mesh is the Mesh `default` (templates, metrics server, event webhook),
 	// nil when there is none.
 	mesh *meshv1alpha1.Mesh
@@ -107,3 +110,13 @@ func (s *scope) conditionInputs() conditionInputs {
 
 // nowTime is t as an API time, for status fields.
 func nowTime(t time.Time) *metav1.Time { return &metav1.Time{Time: t} }
+
+// patchMetadata writes a change of the Canary's metadata (finalizer, action
+// annotations), optimistically locked so a stale read cannot act twice.
+func (s *scope) patchMetadata(ctx context.Context, c client.Client, before *meshv1alpha1.Canary) error {
+	if err := c.Patch(ctx, s.canary, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	s.base.ObjectMeta = *s.canary.ObjectMeta.DeepCopy()
+	return nil
+}

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
@@ -32,6 +33,9 @@ import (
 var env *kubeapi.Env
 
 func TestMain(m *testing.M) {
+	if os.Getenv("CANARY_TEST_LOGS") != "" {
+		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
+	}
 	opts := kubeapi.Options{}
 	if kubeapi.SkipReason() == "" {
 		crd, err := httpRouteCRD()
