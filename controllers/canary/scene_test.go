@@ -62,18 +62,19 @@ func (s *scene) restartManager() {
 	s.mgr = startManager(s.t, s.ns, s.opts)
 }
 
-var appLabels = map[string]string{"app": "app"}
-
 // createTarget creates the Deployment `app` running image with replicas.
-func (s *scene) createTarget(replicas int32, image string) {
+func (s *scene) createTarget(replicas int32, image string) { s.createNamedTarget("app", replicas, image) }
+
+func (s *scene) createNamedTarget(name string, replicas int32, image string) {
 	s.t.Helper()
+	labels := map[string]string{"app": name}
 	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: s.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: appLabels},
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: appLabels},
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}},
 			},
 		},
@@ -83,12 +84,14 @@ func (s *scene) createTarget(replicas int32, image string) {
 
 // createCanary creates the Canary `app` (stepWeight 10 up to 50, interval
 // 1m, threshold 2, no metrics) after mutate changes its spec.
-func (s *scene) createCanary(mutate func(*meshv1alpha1.CanarySpec)) {
+func (s *scene) createCanary(mutate func(*meshv1alpha1.CanarySpec)) { s.createNamedCanary("app", mutate) }
+
+func (s *scene) createNamedCanary(name string, mutate func(*meshv1alpha1.CanarySpec)) {
 	s.t.Helper()
 	c := &meshv1alpha1.Canary{
-		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: s.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns},
 		Spec: meshv1alpha1.CanarySpec{
-			TargetRef: meshv1alpha1.TargetReference{Name: "app"},
+			TargetRef: meshv1alpha1.TargetReference{Name: name},
 			Service:   meshv1alpha1.CanaryService{Port: 80, TargetPort: ptr.To(intstr.FromInt32(8080))},
 			Analysis: meshv1alpha1.CanaryAnalysis{
 				Interval:   &metav1.Duration{Duration: time.Minute},
@@ -113,9 +116,11 @@ func (s *scene) bootstrap(mutate func(*meshv1alpha1.CanarySpec)) {
 	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseInitialized))
 }
 
-func (s *scene) canary() *meshv1alpha1.Canary {
+func (s *scene) canary() *meshv1alpha1.Canary { return s.named("app") }
+
+func (s *scene) named(name string) *meshv1alpha1.Canary {
 	c := &meshv1alpha1.Canary{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "app"}, c); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: name}, c); err != nil {
 		s.t.Logf("get Canary: %v", err)
 		return &meshv1alpha1.Canary{}
 	}
@@ -161,9 +166,11 @@ func (s *scene) image(name string) string {
 }
 
 // setImage changes the target's image: a new revision.
-func (s *scene) setImage(image string) {
+func (s *scene) setImage(image string) { s.setNamedImage("app", image) }
+
+func (s *scene) setNamedImage(name, image string) {
 	s.t.Helper()
-	d := s.deployment("app")
+	d := s.deployment(name)
 	before := d.DeepCopy()
 	d.Spec.Template.Spec.Containers[0].Image = image
 	s.g.Expect(env.Client.Patch(context.Background(), d, client.MergeFrom(before))).To(Succeed())
