@@ -101,6 +101,12 @@ build-installer: manifests generate kustomize ## Render CRDs and the deployment 
 	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
 	$(KUSTOMIZE) build config/default > dist/install.yaml
 
+##@ Benchmarks
+
+.PHONY: bench-proxy
+bench-proxy: ## Benchmark the proxy against direct, a naive Go proxy, nginx and HAProxy on loopback, one table (BENCH_ARGS=--quick: under a minute).
+	go run ./hack/bench-proxy $(BENCH_ARGS)
+
 ##@ Deployment
 
 ifndef ignore-not-found

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// printReport writes the one table, its legend and the goals.
+func printReport(w io.Writer, o *options, results []targetResult, load [2]string) error {
+	pinning := fmt.Sprintf("proxies on CPU %d (GOMAXPROCS=1, 1 nginx worker, 1 HAProxy thread), load generator and backend on CPU %d",
+		o.proxyCPU, o.loadCPU)
+	if o.proxyCPU < 0 {
+		pinning = "no CPU pinning"
+	}
+	fmt.Fprintf(w, "Proxy benchmark: %d B responses on 127.0.0.1; %s.\n", responseSize, pinning)
+	fmt.Fprintf(w, "Latency: %g RPS, %d connections, %s. Max RPS: %d connections, %s, closed loop. Load average %s (start), %s (end).\n\n",
+		o.latencyRPS, o.latencyConns, o.latencyFor, o.maxConns, o.maxFor, load[0], load[1])
+	if err := writeTable(w, results); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, r := range results {
+		fmt.Fprintf(w, "  %-12s %s\n", r.name, describeTarget[r.name])
+	}
+	fmt.Fprintln(w, "\nGoals (ratios within this run):")
+	for _, g := range evaluateGoals(results) {
+		fmt.Fprintf(w, "  %s  %s\n", g.verdict, g.text)
+	}
+	return nil
+}
+
+// writeTable aligns the rows; latency is added versus direct, in ms.
+func writeTable(w io.Writer, results []targetResult) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join([]string{"target", "+p50 ms", "+p90 ms", "+p99 ms", "max RPS", "CPU s/1k req",
+		"RSS idle MB", "RSS load MB", "errors", ""}, "\t"))
+	var direct *targetResult
+	for i := range results {
+		if results[i].name == targetDirect && results[i].err == nil {
+			direct = &results[i]
+		}
+	}
+	var failed []string
+	for _, r := range results {
+		if r.err != nil {
+			failed = append(failed, fmt.Sprintf("%s: not measured: %s", r.name, oneLine(r.err.Error())))
+			continue
+		}
+		cells := []string{r.name}
+		switch {
+		case r.name == targetDirect:
+			cells = append(cells, "["+millis(r.p50)+"]", "["+millis(r.p90)+"]", "["+millis(r.p99)+"]")
+		case direct == nil:
+			cells = append(cells, "-", "-", "-")
+		default:
+			cells = append(cells, millis(r.p50-direct.p50), millis(r.p90-direct.p90), millis(r.p99-direct.p99))
+		}
+		cells = append(cells, fmt.Sprintf("%.0f", r.maxRPS))
+		if r.hasProxy {
+			cells = append(cells, fmt.Sprintf("%.4f", r.cpuPer1k.Seconds()), megabytes(r.rssIdle), megabytes(r.rssLoad))
+		} else {
+			cells = append(cells, "-", "-", "-")
+		}
+		cells = append(cells, fmt.Sprint(r.errors), "")
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, f := range failed {
+		fmt.Fprintln(w, f)
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
