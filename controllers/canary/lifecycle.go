@@ -129,6 +129,11 @@ func (r *Reconciler) detectRevision(ctx context.Context, s *scope) (ctrl.Result,
 	}
 	switch classifyRevision(st, s.revision) {
 	case revisionUnchanged:
+		if len(st.TrackedConfigs) > 0 && !inRun(s.phase()) {
+			// ConfigMaps and Secrets are not watched (the manager must not
+			// cache every one of the cluster): look again each interval.
+			return ctrl.Result{RequeueAfter: analysisInterval(c)}, nil
+		}
 		return ctrl.Result{}, nil
 	case revisionReverted:
 		st.LastAppliedSpec = s.revision.Spec

@@ -63,7 +63,9 @@ func (s *scene) restartManager() {
 }
 
 // createTarget creates the Deployment `app` running image with replicas.
-func (s *scene) createTarget(replicas int32, image string) { s.createNamedTarget("app", replicas, image) }
+func (s *scene) createTarget(replicas int32, image string) {
+	s.createNamedTarget("app", replicas, image)
+}
 
 func (s *scene) createNamedTarget(name string, replicas int32, image string) {
 	s.t.Helper()
@@ -84,7 +86,9 @@ func (s *scene) createNamedTarget(name string, replicas int32, image string) {
 
 // createCanary creates the Canary `app` (stepWeight 10 up to 50, interval
 // 1m, threshold 2, no metrics) after mutate changes its spec.
-func (s *scene) createCanary(mutate func(*meshv1alpha1.CanarySpec)) { s.createNamedCanary("app", mutate) }
+func (s *scene) createCanary(mutate func(*meshv1alpha1.CanarySpec)) {
+	s.createNamedCanary("app", mutate)
+}
 
 func (s *scene) createNamedCanary(name string, mutate func(*meshv1alpha1.CanarySpec)) {
 	s.t.Helper()
