@@ -6,8 +6,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 	"github.com/sluicemesh/sluice/test/prometheus"
@@ -68,4 +70,17 @@ func TestCanary_PromotesThroughExactWeights(t *testing.T) {
 	g.Expect(c.Status.Prometheus.Source).To(Equal(meshv1alpha1.MetricsServerFromManagerFlag))
 	g.Expect(s.condition(meshv1alpha1.ConditionPromoted)).To(Equal("True/Succeeded"))
 	g.Eventually(s.hasEvent("Normal/Progressing", "Advance canary weight 50")).Should(BeTrue())
+
+	g.Expect(testutil.ToFloat64(totalCounter.WithLabelValues(s.ns, resultSucceeded))).To(Equal(1.0))
+	g.Expect(testutil.ToFloat64(statusGauge.WithLabelValues("app", s.ns))).To(Equal(1.0))
+	g.Expect(testutil.ToFloat64(metricValueGauge.WithLabelValues("app", s.ns, meshv1alpha1.MetricRequestSuccessRate))).To(Equal(100.0))
+	names := map[string]bool{}
+	families, err := ctrlmetrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		names[f.GetName()] = true
+	}
+	for _, n := range []string{"sluice_canary_status", "sluice_canary_weight", "sluice_canary_duration_seconds", "sluice_canary_metric_value", "sluice_canary_total"} {
+		g.Expect(names).To(HaveKey(n), "on controller-runtime's registry")
+	}
 }
