@@ -71,6 +71,10 @@ func runLoad(ctx context.Context, spec loadSpec) (*loadResult, error) {
 		Out:         io.Discard,
 		// Spread the connections' requests evenly instead of in bursts.
 		Uniform: spec.rps > 0,
+		// Our own aborter: without one, fortio catches SIGINT itself and
+		// resets its handling after each run, dropping the bench's own
+		// handler (which must stop the processes it started).
+		Stop: periodic.NewAborter(),
 	}
 	if spec.rps <= 0 {
 		opts.QPS = -1
