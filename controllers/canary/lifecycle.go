@@ -296,6 +296,9 @@ func (r *Reconciler) awaitPrimary(ctx context.Context, s *scope) (ctrl.Result, e
 		s.halt = true
 		return ctrl.Result{}, nil
 	}
+	if res, stepping, err := r.stepPromotion(ctx, s); stepping || err != nil {
+		return res, err
+	}
 	if err := r.stopTraffic(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -303,6 +306,34 @@ func (r *Reconciler) awaitPrimary(ctx context.Context, s *scope) (ctrl.Result, e
 	r.normal(ctx, s, ReasonFinalising, "Routing all traffic to the promoted primary and scaling the canary to zero")
 	s.halt = true // our status write brings the next pass
 	return ctrl.Result{}, nil
+}
+
+// stepPromotion moves traffic back to the promoted primary in steps of
+// spec.analysis.stepWeightPromotion, one per interval, instead of all at
+// once; it says stepping while the canary still has traffic.
+func (r *Reconciler) stepPromotion(ctx context.Context, s *scope) (ctrl.Result, bool, error) {
+	c := s.canary
+	st := &c.Status
+	step := c.Spec.Analysis.StepWeightPromotion
+	if step == nil || strategyOf(c.Spec.Analysis) != canaryWeights || st.CanaryWeight <= *step {
+		return ctrl.Result{}, false, nil
+	}
+	interval := analysisInterval(c)
+	if st.LastAnalysisTime != nil {
+		if wait := untilDue(st.LastAnalysisTime.Time, interval, s.now); wait > 0 {
+			s.detail = "promoting step by step"
+			s.halt = true
+			return ctrl.Result{RequeueAfter: wait}, true, nil
+		}
+	}
+	w := st.CanaryWeight - *step
+	if err := r.setWeight(ctx, s, runRoutes(c, w), w); err != nil {
+		return ctrl.Result{}, true, err
+	}
+	st.LastAnalysisTime = nowTime(s.now)
+	r.normal(ctx, s, ReasonPromoting, "Advance primary weight %d", 100-w)
+	s.halt = true
+	return ctrl.Result{RequeueAfter: interval}, true, nil
 }
 
 // finalise ends a promotion: Succeeded, post-rollout hooks.

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -83,4 +84,27 @@ func TestCanary_PromotesThroughExactWeights(t *testing.T) {
 	for _, n := range []string{"sluice_canary_status", "sluice_canary_weight", "sluice_canary_duration_seconds", "sluice_canary_metric_value", "sluice_canary_total"} {
 		g.Expect(names).To(HaveKey(n), "on controller-runtime's registry")
 	}
+}
+
+func TestCanary_StepWeightPromotionMovesTrafficBackInSteps(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(func(spec *meshv1alpha1.CanarySpec) {
+		spec.Analysis.StepWeight, spec.Analysis.MaxWeight = ptr.To[int32](50), ptr.To[int32](80)
+		spec.Analysis.StepWeightPromotion = ptr.To[int32](30)
+	})
+	g := s.g
+	s.startRun("example.com/app:2", 50)
+	s.tick(time.Minute)
+	g.Eventually(s.weight).Should(Equal(int32(80)))
+	s.tick(time.Minute) // the last check passes: promote, the primary rolls out
+	g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhasePromoting))
+	g.Expect(s.image("app-primary")).To(Equal("example.com/app:2"))
+	g.Consistently(s.weight, time.Second).Should(Equal(int32(80)))
+	s.tick(time.Minute)
+	g.Eventually(s.state).Should(Equal("Promoting/50"))
+	s.tick(time.Minute)
+	g.Eventually(s.state).Should(Equal("Promoting/20"))
+	s.tick(time.Minute)
+	g.Eventually(s.state).Should(Equal("Succeeded/0"))
+	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
 }
