@@ -27,7 +27,10 @@ type targetResult struct {
 	cpuPer1k time.Duration // CPU of all the target's proxy processes per 1,000 requests
 	// Resident memory of the largest proxy instance (a process tree).
 	rssIdle, rssLoad int64
-	hasProxy         bool
+	// Established connections to the backend once the load has closed
+	// its own: the keep-alive pool the proxy kept.
+	upstreamConns int
+	hasProxy      bool
 }
 
 // runBench measures every target in turn and prints the table to out.
@@ -60,17 +63,25 @@ func runBench(ctx context.Context, o *options, out io.Writer) error {
 	if err := startBackend(ctx, env); err != nil {
 		return err
 	}
+	// Rounds go over every target in turn, so slow drifts of the machine's
+	// load touch all targets alike.
+	rounds := map[string][]targetResult{}
+	for round := 1; round <= o.rounds; round++ {
+		for _, name := range o.targets {
+			progress("round %d/%d: %s", round, o.rounds, name)
+			r := measureTarget(ctx, env, name)
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted during %s: %w", name, ctx.Err())
+			}
+			if r.err != nil {
+				progress("%s: %v", name, r.err)
+			}
+			rounds[name] = append(rounds[name], r)
+		}
+	}
 	var results []targetResult
 	for _, name := range o.targets {
-		progress("%s: measuring", name)
-		r := measureTarget(ctx, env, name)
-		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted during %s: %w", name, ctx.Err())
-		}
-		if r.err != nil {
-			progress("%s: %v", name, r.err)
-		}
-		results = append(results, r)
+		results = append(results, medianOfRounds(rounds[name]))
 	}
 	return printReport(out, o, results, [2]string{loadBefore, loadAverage()})
 }
@@ -135,6 +146,11 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 		res.cpuPer1k = (after.cpu - before.cpu) * 1000 / time.Duration(peak.requests)
 	}
 	res.rssLoad = after.largestPeak
+	if res.hasProxy {
+		if res.upstreamConns, err = upstreamConnections(env.backend); err != nil {
+			res.err = err
+		}
+	}
 	return res
 }
 

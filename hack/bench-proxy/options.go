@@ -21,6 +21,7 @@ type options struct {
 	maxConns       int
 	maxFor         time.Duration
 	warmFor        time.Duration
+	rounds         int
 	proxyCPU       int
 	loadCPU        int
 	proxyBin       string
@@ -36,12 +37,13 @@ func parseOptions(args []string) (*options, error) {
 	targets := fs.String("targets", strings.Join(allTargets, ","),
 		"Comma-separated targets to run, among "+strings.Join(allTargets, ", ")+". "+
 			"direct always runs: added latency is measured against it.")
-	quick := fs.Bool("quick", false, "A short run (2s per phase) to check that everything works; its numbers are noisy.")
+	quick := fs.Bool("quick", false, "A short run (one round, 2s per phase) to check that everything works; its numbers are noisy.")
 	fs.Float64Var(&o.latencyRPS, "latency-rps", 1000, "Request rate of the latency phase.")
 	fs.IntVar(&o.latencyConns, "latency-connections", 16, "Connections of the latency phase.")
 	fs.DurationVar(&o.latencyFor, "latency-duration", 10*time.Second, "Length of the latency phase, per target.")
 	fs.IntVar(&o.maxConns, "max-connections", 64, "Connections of the maximum-RPS phase.")
 	fs.DurationVar(&o.maxFor, "max-duration", 10*time.Second, "Length of the maximum-RPS phase, per target.")
+	fs.IntVar(&o.rounds, "rounds", 3, "Rounds over all targets; each number is the median of the rounds.")
 	fs.DurationVar(&o.warmFor, "warmup", time.Second, "Unmeasured load before the phases, filling connection pools.")
 	fs.IntVar(&o.proxyCPU, "proxy-cpu", 0, "CPU the proxies are pinned to (taskset); -1 disables pinning.")
 	fs.IntVar(&o.loadCPU, "load-cpu", 1, "CPU the load generator and the backend are pinned to.")
@@ -56,7 +58,7 @@ func parseOptions(args []string) (*options, error) {
 		return nil, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
 	if *quick {
-		o.latencyFor, o.maxFor, o.warmFor = 2*time.Second, 2*time.Second, 500*time.Millisecond
+		o.rounds, o.latencyFor, o.maxFor, o.warmFor = 1, 2*time.Second, 2*time.Second, 500*time.Millisecond
 	}
 	if o.proxyCPU < 0 {
 		o.loadCPU = -1
@@ -67,6 +69,9 @@ func parseOptions(args []string) (*options, error) {
 	}
 	if o.latencyRPS <= 0 || o.latencyConns <= 0 || o.maxConns <= 0 {
 		return nil, fmt.Errorf("--latency-rps, --latency-connections and --max-connections must be positive")
+	}
+	if o.rounds < 1 || o.rounds > 9 {
+		return nil, fmt.Errorf("--rounds must be within 1..9, got %d", o.rounds)
 	}
 	for _, d := range []time.Duration{o.latencyFor, o.maxFor} {
 		if d <= 0 || d > 5*time.Minute {

@@ -89,10 +89,10 @@ func TestWriteTable_ShowsLatencyAddedToDirectAndWhyARowIsMissing(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("want header, 3 rows; got:\n%s", buf.String())
 	}
-	if f := strings.Fields(lines[1]); f[1] != "[0.200]" || f[3] != "[0.900]" || f[5] != "-" {
+	if f := strings.Fields(lines[1]); f[1] != "[0.200]" || f[3] != "[0.900]" || f[5] != "-" || f[9] != "-" {
 		t.Errorf("direct row %q: want absolute latency in brackets and no proxy columns", lines[1])
 	}
-	if f := strings.Fields(lines[2]); f[1] != "0.300" || f[3] != "1.100" || f[4] != "22000" || f[6] != "13.0" {
+	if f := strings.Fields(lines[2]); f[1] != "0.300" || f[3] != "1.100" || f[4] != "22000" || f[7] != "13.0" {
 		t.Errorf("nginx row %q: want +0.300 and +1.100 ms over direct, 22000 RPS, 13.0 MB idle", lines[2])
 	}
 	if lines[3] != "haproxy: not measured: haproxy not installed" {

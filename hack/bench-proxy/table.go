@@ -15,8 +15,9 @@ func printReport(w io.Writer, o *options, results []targetResult, load [2]string
 		pinning = "no CPU pinning"
 	}
 	fmt.Fprintf(w, "Proxy benchmark: %d B responses on 127.0.0.1; %s.\n", responseSize, pinning)
-	fmt.Fprintf(w, "Latency: %g RPS, %d connections, %s. Max RPS: %d connections, %s, closed loop. Load average %s (start), %s (end).\n\n",
-		o.latencyRPS, o.latencyConns, o.latencyFor, o.maxConns, o.maxFor, load[0], load[1])
+	fmt.Fprintf(w, "Latency: %g RPS, %d connections, %s. Max RPS: %d connections, %s, closed loop. Median of %d round(s).\n",
+		o.latencyRPS, o.latencyConns, o.latencyFor, o.maxConns, o.maxFor, o.rounds)
+	fmt.Fprintf(w, "Load average %s (start), %s (end): a shared machine; compare rows within this run only.\n\n", load[0], load[1])
 	if err := writeTable(w, results); err != nil {
 		return err
 	}
@@ -34,8 +35,8 @@ func printReport(w io.Writer, o *options, results []targetResult, load [2]string
 // writeTable aligns the rows; latency is added versus direct, in ms.
 func writeTable(w io.Writer, results []targetResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join([]string{"target", "+p50 ms", "+p90 ms", "+p99 ms", "max RPS", "CPU s/1k req",
-		"RSS idle MB", "RSS load MB", "errors", ""}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"target", "+p50 ms", "+p90 ms", "+p99 ms", "max RPS", "core busy %", "CPU s/1k req",
+		"RSS idle MB", "RSS load MB", "kept upstream conns", "errors", ""}, "\t"))
 	var direct *targetResult
 	for i := range results {
 		if results[i].name == targetDirect && results[i].err == nil {
@@ -59,9 +60,14 @@ func writeTable(w io.Writer, results []targetResult) error {
 		}
 		cells = append(cells, fmt.Sprintf("%.0f", r.maxRPS))
 		if r.hasProxy {
-			cells = append(cells, fmt.Sprintf("%.4f", r.cpuPer1k.Seconds()), megabytes(r.rssIdle), megabytes(r.rssLoad))
+			// CPU seconds per request times requests per second: how busy
+			// the proxies kept their core at maximum RPS (near 100: the
+			// proxy is the limit; well below: the load generator is).
+			busy := r.cpuPer1k.Seconds() * r.maxRPS / 1000 * 100
+			cells = append(cells, fmt.Sprintf("%.0f", busy), fmt.Sprintf("%.4f", r.cpuPer1k.Seconds()),
+				megabytes(r.rssIdle), megabytes(r.rssLoad), fmt.Sprint(r.upstreamConns))
 		} else {
-			cells = append(cells, "-", "-", "-")
+			cells = append(cells, "-", "-", "-", "-", "-")
 		}
 		cells = append(cells, fmt.Sprint(r.errors), "")
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
