@@ -19,13 +19,17 @@
 //   - authz: inbound authorization by caller identity, namespace, method and
 //     path (403).
 //   - listener: the inbound and outbound HTTP handlers on
-//     httputil.ReverseProxy, and the inbound listener that terminates mTLS
-//     (STRICT or PERMISSIVE).
+//     httputil.ReverseProxy, the inbound listener that terminates mTLS
+//     (STRICT or PERMISSIVE), and transparent mode: both listeners recover
+//     a redirected connection's original destination (SO_ORIGINAL_DST) and
+//     pass opaque TCP through.
+//   - redirect: `proxy init`, the iptables rules that redirect the pod's
+//     TCP to the listeners.
 //   - metrics: the request metrics of the contract in ARCHITECTURE.md, and
 //     the proxy's own counters (retries, ejections, rate limits, denials,
 //     faults, TCP connections and bytes, certificate expiry).
 //   - admin: /metrics, /live, /ready, /config and /shutdown.
 //
-// The binary is cmd/proxy. To be built: opaque TCP passthrough, transparent
-// interception (proxy init, SO_ORIGINAL_DST) and make bench-proxy.
+// The binary is cmd/proxy; `proxy init` is its subcommand for the init
+// container.
 package proxy

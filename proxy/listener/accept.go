@@ -3,6 +3,7 @@ package listener
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -15,6 +16,10 @@ import (
 type acceptor struct {
 	ln       net.Listener
 	classify func(net.Conn)
+	// originalDst says where a connection was going before iptables
+	// redirected it; tests replace it, as only a network namespace with
+	// iptables rules can redirect for real.
+	originalDst func(net.Conn) (netip.AddrPort, bool)
 
 	conns     chan net.Conn
 	done      chan struct{}
@@ -22,8 +27,11 @@ type acceptor struct {
 	err       error
 }
 
-func newAcceptor(ln net.Listener, classify func(net.Conn)) acceptor {
-	return acceptor{ln: ln, classify: classify, conns: make(chan net.Conn), done: make(chan struct{})}
+func newAcceptor(ln net.Listener, classify func(net.Conn), originalDst func(net.Conn) (netip.AddrPort, bool)) acceptor {
+	if originalDst == nil {
+		originalDst = redirected
+	}
+	return acceptor{ln: ln, classify: classify, originalDst: originalDst, conns: make(chan net.Conn), done: make(chan struct{})}
 }
 
 func (a *acceptor) acceptLoop() {

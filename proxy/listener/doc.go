@@ -9,4 +9,18 @@
 // WebSocket) and cleartext HTTP/2 (h2c, prior knowledge) on the same port,
 // which carries gRPC with its trailers. An endpoint's protocol in the
 // configuration chooses HTTP/1.1 or h2c towards it.
+//
+// Transparent mode: after `proxy init`, iptables redirects the pod's
+// connections to the listeners, which read where each was going
+// (SO_ORIGINAL_DST). Outbound, a Service ClusterIP or endpoint address in
+// the configuration picks the route table (else the Host does, as in
+// explicit mode); an opaque Service is passed through as TCP to one of its
+// endpoints; a destination the configuration does not know is passed through
+// unchanged. Inbound, requests go to the application at 127.0.0.1 on the
+// port the client addressed, and opaque ports are passed through as TCP.
+// Which traffic is opaque comes from the configuration (protocol: opaque),
+// not from sniffing the first bytes: protocols where the server speaks first
+// (MySQL, SMTP) would stall a sniffer waiting for the client. Opaque
+// connections have byte counters (sluice_tcp_*) but no request metrics,
+// and a drain does not wait for them.
 package listener

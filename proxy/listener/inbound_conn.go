@@ -40,11 +40,16 @@ var _ net.Listener = (*InboundListener)(nil)
 // NewInboundListener starts accepting on ln. source may be nil (no
 // certificate: plaintext only); rec and log may be nil.
 func NewInboundListener(ln net.Listener, store *config.Store, source *meshtls.Source, rec *metrics.Recorder, log *slog.Logger) *InboundListener {
+	return newInboundListener(ln, store, source, rec, log, nil)
+}
+
+func newInboundListener(ln net.Listener, store *config.Store, source *meshtls.Source, rec *metrics.Recorder, log *slog.Logger,
+	originalDst func(net.Conn) (netip.AddrPort, bool)) *InboundListener {
 	if log == nil {
 		log = slog.Default()
 	}
 	l := &InboundListener{store: store, metrics: rec, log: log}
-	l.acceptor = newAcceptor(ln, l.classify)
+	l.acceptor = newAcceptor(ln, l.classify, originalDst)
 	if source != nil {
 		l.tlsConfig = source.ServerConfig()
 	}
@@ -57,7 +62,7 @@ func NewInboundListener(ln net.Listener, store *config.Store, source *meshtls.So
 func (l *InboundListener) classify(c net.Conn) {
 	snap := l.store.Load()
 	opaque := false
-	if dst, ok := redirected(c); ok {
+	if dst, ok := l.originalDst(c); ok {
 		// Transparent mode: the application listens on the port the
 		// client addressed.
 		c = &redirectedConn{Conn: c, dst: dst}

@@ -39,17 +39,22 @@ var _ net.Listener = (*OutboundListener)(nil)
 // certificate: meshed opaque endpoints cannot be reached); rec and log may be
 // nil.
 func NewOutboundListener(ln net.Listener, store *config.Store, identity *meshtls.Source, rec *metrics.Recorder, log *slog.Logger) *OutboundListener {
+	return newOutboundListener(ln, store, identity, rec, log, nil)
+}
+
+func newOutboundListener(ln net.Listener, store *config.Store, identity *meshtls.Source, rec *metrics.Recorder, log *slog.Logger,
+	originalDst func(net.Conn) (netip.AddrPort, bool)) *OutboundListener {
 	if log == nil {
 		log = slog.Default()
 	}
 	l := &OutboundListener{store: store, identity: identity, metrics: rec, log: log}
-	l.acceptor = newAcceptor(ln, l.classify)
+	l.acceptor = newAcceptor(ln, l.classify, originalDst)
 	go l.acceptLoop()
 	return l
 }
 
 func (l *OutboundListener) classify(c net.Conn) {
-	dst, ok := redirected(c)
+	dst, ok := l.originalDst(c)
 	if !ok {
 		l.deliver(countConn(c, metrics.Outbound, false, l.metrics))
 		return

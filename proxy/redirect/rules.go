@@ -142,6 +142,11 @@ func Plan(o Options) ([]Step, error) {
 	steps = append(steps, nat(Always, "-A", ChainInboundRedirect, "-p", "tcp", "-j", "REDIRECT", "--to-ports", port(o.InboundPort)))
 	// The admin port answers probes and scrapes as the proxy itself.
 	steps = append(steps, nat(Always, "-A", ChainInbound, "-p", "tcp", "--dport", port(o.AdminPort), "-j", "RETURN"))
+	// The outbound port is the application's alone: redirected, another pod
+	// would reach it through the inbound listener (which forwards to
+	// 127.0.0.1:<port>) and borrow this pod's identity. Left alone, it meets
+	// a listener bound to loopback and is refused.
+	steps = append(steps, nat(Always, "-A", ChainInbound, "-p", "tcp", "--dport", port(o.OutboundPort), "-j", "RETURN"))
 	for _, p := range o.SkipInboundPorts {
 		steps = append(steps, nat(Always, "-A", ChainInbound, "-p", "tcp", "--dport", port(p), "-j", "RETURN"))
 	}

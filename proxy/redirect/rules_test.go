@@ -37,6 +37,7 @@ iptables -t nat -N SLUICE_OUTBOUND  # unless the chain exists
 iptables -t nat -F SLUICE_OUTBOUND
 iptables -t nat -A SLUICE_INBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 14143
 iptables -t nat -A SLUICE_INBOUND -p tcp --dport 14191 -j RETURN
+iptables -t nat -A SLUICE_INBOUND -p tcp --dport 14140 -j RETURN
 iptables -t nat -A SLUICE_INBOUND -p tcp --dport 22 -j RETURN
 iptables -t nat -A SLUICE_INBOUND -p tcp -j SLUICE_INBOUND_REDIRECT
 iptables -t nat -A SLUICE_OUTBOUND_REDIRECT -p tcp -j REDIRECT --to-ports 14140

@@ -1,0 +1,177 @@
+package listener
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicemesh/sluice/proxy/config"
+	"github.com/sluicemesh/sluice/proxy/metrics"
+)
+
+// These tests pretend that iptables redirected every connection of a
+// listener from dst: the classification and forwarding are real, on
+// loopback. cmd/proxy tests the real redirection in network namespaces.
+
+func redirectedFrom(dst string) func(net.Conn) (netip.AddrPort, bool) {
+	ap := netip.MustParseAddrPort(dst)
+	return func(net.Conn) (netip.AddrPort, bool) { return ap, true }
+}
+
+// transparentProxy serves the outbound or inbound handler on a listener
+// whose connections all come from dst.
+func transparentProxy(t *testing.T, yaml, dst string, inbound bool) (*testProxy, string) {
+	t.Helper()
+	p := &testProxy{store: config.NewStore(), metrics: metrics.New(metrics.Identity{Namespace: "demo", Pod: "p-0", Workload: "p"})}
+	p.apply(t, yaml)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var srv *http.Server
+	var wrapped net.Listener
+	if inbound {
+		in := NewInbound(p.store, p.metrics, log)
+		srv, wrapped = NewServer(in, log), newInboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
+		t.Cleanup(in.CloseIdleConnections)
+	} else {
+		out := NewOutbound(p.store, p.metrics, log)
+		srv, wrapped = NewServer(out, log), newOutboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
+		t.Cleanup(out.CloseIdleConnections)
+	}
+	go func() { _ = srv.Serve(wrapped) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return p, ln.Addr().String()
+}
+
+// echoServer answers what it read, prefixed, after the client half-closes.
+func echoServer(t *testing.T, prefix string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				data, _ := io.ReadAll(c)
+				_, _ = io.WriteString(c, prefix+string(data))
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// tcpExchange sends msg through addr, half-closes, and returns the answer.
+func tcpExchange(t *testing.T, addr, msg string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	got, _ := io.ReadAll(c)
+	return string(got)
+}
+
+func portOf(t *testing.T, addr string) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+func TestOutboundListener_RoutesByTheServiceIPTheClientConnectedTo(t *testing.T) {
+	app := startBackend(t, named("app"))
+	p, addr := transparentProxy(t, `
+outbound:
+  services: [{name: app, namespace: demo, port: 80, clusterIPs: [198.19.0.10]}]
+backends: [{name: app, namespace: demo, endpoints: [{address: "`+app+`"}]}]
+`, "198.19.0.10:80", false)
+	// An unchanged client's Host names the IP, or anything else.
+	resp, body := get(t, client(), addr, "legacy-name.example", "/", nil)
+	if resp.StatusCode != http.StatusOK || body != "app" {
+		t.Fatalf("got %d %q, want 200 from app", resp.StatusCode, body)
+	}
+	if got := grepLines(httptestRecorder(p), "sluice_requests_total{"); !strings.Contains(got, `service="app"`) {
+		t.Errorf("request not counted under service app:\n%s", got)
+	}
+}
+
+func TestOutboundListener_PassesUnknownDestinationsThroughAsTCP(t *testing.T) {
+	echo := echoServer(t, "echo:")
+	p, addr := transparentProxy(t, oneService(""), echo, false)
+	if got := tcpExchange(t, addr, "not http at all"); got != "echo:not http at all" {
+		t.Fatalf("got %q", got)
+	}
+	// Bytes are counted when the connection closes.
+	waitFor(t, func() bool { return sumOf(t, p, "sluice_tcp_read_bytes_total") == float64(len("not http at all")) })
+}
+
+func TestOutboundListener_SendsAnOpaqueServiceToItsEndpoint(t *testing.T) {
+	echo := echoServer(t, "db:")
+	_, addr := transparentProxy(t, `
+outbound:
+  services: [{name: db, namespace: demo, port: 5432, clusterIPs: [198.19.0.20], protocol: opaque}]
+backends: [{name: db, namespace: demo, endpoints: [{address: "`+echo+`", protocol: opaque}]}]
+`, "198.19.0.20:5432", false)
+	if got := tcpExchange(t, addr, "\x00\x00\x00\x08startup"); got != "db:\x00\x00\x00\x08startup" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestInboundListener_ForwardsToTheApplicationOnTheOriginalPort(t *testing.T) {
+	app := startBackend(t, named("app on its own port"))
+	// No target: explicit mode would answer 503.
+	_, addr := transparentProxy(t, "inbound: {service: app}\n", "198.18.0.5:"+portOf(t, app), true)
+	resp, body := get(t, client(), addr, "app", "/", nil)
+	if resp.StatusCode != http.StatusOK || body != "app on its own port" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestInboundListener_PassesOpaquePortsThroughAndAuthorizesThem(t *testing.T) {
+	echo := echoServer(t, "app:")
+	port := portOf(t, echo)
+	_, addr := transparentProxy(t, "inbound: {ports: [{port: "+port+", protocol: opaque}]}\n", "198.18.0.5:"+port, true)
+	if got := tcpExchange(t, addr, "hello"); got != "app:hello" {
+		t.Fatalf("got %q", got)
+	}
+	// A policy that only allows GETs cannot allow a TCP stream.
+	_, denied := transparentProxy(t, `
+inbound:
+  ports: [{port: `+port+`, protocol: opaque}]
+  authorization: {rules: [{methods: [GET]}]}
+`, "198.18.0.5:"+port, true)
+	if got := tcpExchange(t, denied, "hello"); got != "" {
+		t.Fatalf("a denied connection reached the application: %q", got)
+	}
+}
+
+func TestInboundListener_StrictRefusesPlaintextOnOpaquePorts(t *testing.T) {
+	echo := echoServer(t, "app:")
+	port := portOf(t, echo)
+	_, addr := transparentProxy(t, "inbound: {mtls: STRICT, ports: [{port: "+port+", protocol: opaque}]}\n", "198.18.0.5:"+port, true)
+	if got := tcpExchange(t, addr, "hello"); got != "" {
+		t.Fatalf("STRICT passed plaintext through: %q", got)
+	}
+}
