@@ -41,3 +41,13 @@ func TestInit_RefusesBadFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestInit_DryRunWithIPv6PrintsBothFamilies(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := runInit([]string{"--proxy-uid", "1", "--ipv6", "--dry-run"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "iptables -t nat -A OUTPUT") || !strings.Contains(out.String(), "ip6tables -t nat -A OUTPUT") {
+		t.Errorf("want rules for iptables and ip6tables:\n%s", out.String())
+	}
+}

@@ -37,7 +37,7 @@ func notPermitted(out []byte) bool {
 	return strings.Contains(s, "Permission denied") || strings.Contains(s, "Operation not permitted")
 }
 
-// Apply runs the steps in order with run. It stops at the first failure,
+// Apply runs the steps in order with run, which runs their Command. It stops at the first failure,
 // naming the command that failed.
 func Apply(ctx context.Context, steps []Step, run Runner) error {
 	for _, s := range steps {
@@ -47,26 +47,26 @@ func Apply(ctx context.Context, steps []Step, run Runner) error {
 			if _, err := run(ctx, listChain(s.Args)...); err == nil {
 				continue
 			} else if errors.Is(err, ErrNotPermitted) {
-				return fmt.Errorf("%s: %w", commandLine(s.Args), err)
+				return fmt.Errorf("%s: %w", commandLine(s), err)
 			}
 		case EnsureRule:
 			if _, err := run(ctx, checkRule(s.Args)...); err == nil {
 				continue
 			} else if errors.Is(err, ErrNotPermitted) {
-				return fmt.Errorf("%s: %w", commandLine(s.Args), err)
+				return fmt.Errorf("%s: %w", commandLine(s), err)
 			}
 		}
 		if out, err := run(ctx, s.Args...); err != nil {
 			if errors.Is(err, ErrNotPermitted) {
-				return fmt.Errorf("%s: %w", commandLine(s.Args), err)
+				return fmt.Errorf("%s: %w", commandLine(s), err)
 			}
-			return fmt.Errorf("%s: %w: %s", commandLine(s.Args), err, bytes.TrimSpace(out))
+			return fmt.Errorf("%s: %w: %s", commandLine(s), err, bytes.TrimSpace(out))
 		}
 	}
 	return nil
 }
 
-func commandLine(args []string) string { return "iptables " + strings.Join(args, " ") }
+func commandLine(s Step) string { return s.Command + " " + strings.Join(s.Args, " ") }
 
 // listChain turns "-t nat -N CHAIN" into "-t nat -S CHAIN".
 func listChain(args []string) []string { return replaceVerb(args, "-N", "-S") }

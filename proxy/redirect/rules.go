@@ -7,7 +7,8 @@
 // All rules live in Sluice's own chains of the nat table, jumped to once from
 // PREROUTING and OUTPUT. Applying flushes and rebuilds those chains, so it is
 // idempotent: a restarted init container leaves the same rules, never
-// duplicates. Only IPv4 is redirected (iptables, not ip6tables).
+// duplicates. IPv4 rules go to iptables, IPv6 rules (the same, with ::1 as
+// loopback) to ip6tables.
 package redirect
 
 import (
@@ -48,6 +49,8 @@ type Options struct {
 	// SkipOutboundPorts are destination ports the application reaches
 	// directly (annotation config.sluice.dev/skip-outbound-ports).
 	SkipOutboundPorts []int
+	// IPv6 plans the rules for ip6tables instead of iptables.
+	IPv6 bool
 }
 
 // Validate checks the ports and the uid.
@@ -104,6 +107,8 @@ const (
 // Step is one iptables invocation of the plan.
 type Step struct {
 	Kind StepKind
+	// Command is iptables or ip6tables.
+	Command string
 	// Args follow the iptables command, e.g. ["-t", "nat", "-F", "SLUICE_INBOUND"].
 	Args []string
 }
@@ -111,7 +116,7 @@ type Step struct {
 // String is the step as a shell line, with a comment when it is
 // conditional: what --dry-run prints.
 func (s Step) String() string {
-	line := "iptables " + strings.Join(s.Args, " ")
+	line := s.Command + " " + strings.Join(s.Args, " ")
 	switch s.Kind {
 	case CreateChain:
 		line += "  # unless the chain exists"
@@ -129,8 +134,12 @@ func Plan(o Options) ([]Step, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	command := "iptables"
+	if o.IPv6 {
+		command = "ip6tables"
+	}
 	nat := func(kind StepKind, args ...string) Step {
-		return Step{Kind: kind, Args: append([]string{"-t", "nat"}, args...)}
+		return Step{Kind: kind, Command: command, Args: append([]string{"-t", "nat"}, args...)}
 	}
 	var steps []Step
 	chains := []string{ChainInboundRedirect, ChainInbound, ChainOutboundRedirect, ChainOutbound}
@@ -159,7 +168,11 @@ func Plan(o Options) ([]Step, error) {
 	// proxy's explicit ports, or to other containers of the pod. Pod IPs
 	// are not loopback (even when the route is over lo), so a call to the
 	// pod's own IP goes through the outbound listener.
-	steps = append(steps, nat(Always, "-A", ChainOutbound, "-d", "127.0.0.0/8", "-j", "RETURN"))
+	loopback := "127.0.0.0/8"
+	if o.IPv6 {
+		loopback = "::1/128"
+	}
+	steps = append(steps, nat(Always, "-A", ChainOutbound, "-d", loopback, "-j", "RETURN"))
 	for _, p := range o.SkipOutboundPorts {
 		steps = append(steps, nat(Always, "-A", ChainOutbound, "-p", "tcp", "--dport", port(p), "-j", "RETURN"))
 	}

@@ -84,3 +84,12 @@ func TestParsePorts_ReadsAnnotationValues(t *testing.T) {
 		}
 	}
 }
+
+func TestPlan_IPv6UsesIp6tablesAndItsLoopback(t *testing.T) {
+	o := defaults()
+	o.IPv6 = true
+	got := planText(t, o)
+	if !strings.Contains(got, "ip6tables -t nat -A SLUICE_OUTBOUND -d ::1/128 -j RETURN") || strings.Contains(got, "127.0.0.0/8") {
+		t.Errorf("IPv6 plan:\n%s", got)
+	}
+}
