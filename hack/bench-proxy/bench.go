@@ -97,7 +97,7 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 
 	if bin := externalBinary(env.o, name); bin != "" {
 		if _, err := exec.LookPath(bin); err != nil {
-			res.err = fmt.Errorf("%s not installed (apt-get install -y %s)", bin, map[string]string{targetNginx: "nginx-light", targetHAProxy: "haproxy"}[name])
+			res.err = fmt.Errorf("%s not installed (apt-get install -y %s)", bin, debianPackage[name])
 			return res
 		}
 	}
@@ -129,7 +129,11 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 	}
 	phase(loadSpec{connections: env.o.maxConns, duration: env.o.warmFor})
 	lat := phase(loadSpec{connections: env.o.latencyConns, rps: env.o.latencyRPS, duration: env.o.latencyFor, recordLatency: true})
-	before, _ := proxyUsage(r.proxies)
+	before, usageErr := proxyUsage(r.proxies)
+	if usageErr != nil {
+		res.err = usageErr
+		return res
+	}
 	peak := phase(loadSpec{connections: env.o.maxConns, duration: env.o.maxFor})
 	if err != nil {
 		res.err = err
@@ -174,6 +178,9 @@ func proxyUsage(proxies []*process) (proxyTotals, error) {
 	}
 	return t, nil
 }
+
+// debianPackage installs the binary of an external target.
+var debianPackage = map[string]string{targetNginx: "nginx-light", targetHAProxy: "haproxy"}
 
 func externalBinary(o *options, name string) string {
 	switch name {

@@ -3,6 +3,15 @@
 // HAProxy, in one run on loopback, and prints one table with the goals of the
 // proxy issue judged as ratios within that run (`make bench-proxy`).
 //
+// Per target and round: start it, read idle RSS, warm up (fills keep-alive
+// pools), measure latency at a fixed rate (exact percentiles; "added" is
+// minus direct's), then run closed-loop for the maximum RPS while reading the
+// proxies' CPU time (utime+stime) and peak RSS (VmHWM) from /proc. Proxies
+// run on one CPU, the load generator and the backend on the other. Every
+// phase is bounded in time; every started process is killed at the end, on
+// error and on SIGINT. `--quick` makes a short single round; `--targets`
+// picks rows; `-h` lists the rest.
+//
 // The same binary also plays two helper processes, so each can be pinned to
 // its own CPU and measured from /proc on its own:
 //
