@@ -310,3 +310,13 @@ func TestCanary_SuspendStopsAllWork(t *testing.T) {
 	s.setImage("example.com/app:2")
 	s.g.Consistently(s.phase, time.Second).Should(Equal(meshv1alpha1.CanaryPhaseInitialized))
 }
+
+func TestCanary_EventWebhooksReceiveTransitions(t *testing.T) {
+	g := newGate(t, http.StatusInternalServerError) // a failing receiver changes nothing
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(withWebhook("notify", meshv1alpha1.WebhookEvent, g.URL, nil))
+	s.g.Eventually(g.calls.Load).Should(BeNumerically(">=", 1), "Initialized is notified")
+	before := g.calls.Load()
+	s.startRun("example.com/app:2", 10)
+	s.g.Eventually(g.calls.Load).Should(BeNumerically(">=", before+3), "new revision, start, first weight")
+}
