@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"k8s.io/utils/ptr"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 	"github.com/sluicemesh/sluice/test/prometheus"
@@ -122,4 +123,43 @@ func TestCanary_ProgressDeadlineFailsACanaryThatNeverGetsReady(t *testing.T) {
 	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseFailed))
 	s.g.Expect(s.condition(meshv1alpha1.ConditionPromoted)).To(Equal("False/ProgressDeadlineExceeded"))
 	s.g.Eventually(s.replicas("app")).Should(Equal(int32(0)))
+}
+
+// slowTraffic is `app`'s latency histogram with every request between 0.5s
+// and 1s: a p99 of about 995ms.
+func (s *scene) slowTraffic(start time.Time) []prometheus.Sample {
+	var samples []prometheus.Sample
+	base := map[string]string{"direction": "inbound", "namespace": s.ns, "workload": "app", "pod": "app-1", "service": "app"}
+	for i := 0; i <= 480; i++ {
+		at := start.Add(time.Duration(i) * 15 * time.Second)
+		for _, le := range []string{"0.25", "0.5", "1", "+Inf"} {
+			v := 0.0
+			if le == "1" || le == "+Inf" {
+				v = 100 * float64(i)
+			}
+			samples = append(samples, prometheus.Sample{Metric: "sluice_request_duration_seconds_bucket",
+				Labels: with(base, map[string]string{"le": le}), Value: v, Time: at})
+		}
+	}
+	return samples
+}
+
+func TestCanary_RollsBackOnHighLatency(t *testing.T) {
+	start := seriesStart()
+	s := newScene(t, start, Options{})
+	prom := prometheus.Start(t, prometheus.Options{Backfill: s.slowTraffic(start)})
+	s.opts.MetricsServer = prom.URL
+	s.restartManager()
+	s.bootstrap(func(spec *meshv1alpha1.CanarySpec) {
+		spec.Analysis.Threshold = 1
+		spec.Analysis.Metrics = []meshv1alpha1.AnalysisMetric{{
+			Name:           meshv1alpha1.MetricRequestDuration,
+			ThresholdRange: meshv1alpha1.ThresholdRange{Max: ptr.To(resourceQuantity("500"))},
+		}}
+	})
+	s.startRun("example.com/app:2", 10)
+	s.tick(time.Minute)
+	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseFailed))
+	s.g.Eventually(s.hasEvent("Warning/RolledBack", "request-duration", "99")).Should(BeTrue())
+	s.g.Expect(s.image("app-primary")).To(Equal("example.com/app:1"))
 }
