@@ -26,7 +26,8 @@ func runInit(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&skipIn, "skip-inbound-ports", "", "Comma-separated ports that reach the application directly (config.sluice.dev/skip-inbound-ports).")
 	fs.StringVar(&skipOut, "skip-outbound-ports", "", "Comma-separated destination ports the application reaches directly (config.sluice.dev/skip-outbound-ports).")
 	fs.StringVar(&iptables, "iptables", "iptables", "The iptables command to run (iptables-nft, iptables-legacy, ...).")
-	fs.BoolVar(&ipv6, "ipv6", false, "Also redirect IPv6 (dual-stack pods), with ip6tables.")
+	fs.BoolVar(&ipv6, "ipv6", false, "Also redirect IPv6 (dual-stack pods), with ip6tables. The proxy must then listen on IPv6 too: "+
+		"--inbound-addr [::]:14143 --outbound-addr 127.0.0.1:14140,[::1]:14140.")
 	fs.StringVar(&ip6tables, "ip6tables", "ip6tables", "The ip6tables command to run with --ipv6.")
 	fs.BoolVar(&dryRun, "dry-run", false, "Print the iptables commands instead of running them.")
 	if err := fs.Parse(args); err != nil {

@@ -47,9 +47,11 @@ func parseOptions(args []string) (*options, error) {
 	fs.DurationVar(&o.pollInterval, "config-poll-interval", envDuration("SLUICE_CONFIG_POLL_INTERVAL", config.DefaultPollInterval),
 		"How often the configuration file is checked for changes (env SLUICE_CONFIG_POLL_INTERVAL).")
 	fs.StringVar(&o.inboundAddr, "inbound-addr", env("SLUICE_INBOUND_ADDR", "0.0.0.0:14143"),
-		"Bind address of the inbound listener, traffic to the application (env SLUICE_INBOUND_ADDR).")
+		"Bind address of the inbound listener, traffic to the application (env SLUICE_INBOUND_ADDR). "+
+			"A comma-separated list binds several; [::]:14143 takes IPv4 and IPv6 (proxy init --ipv6).")
 	fs.StringVar(&o.outboundAddr, "outbound-addr", env("SLUICE_OUTBOUND_ADDR", "127.0.0.1:14140"),
-		"Bind address of the outbound listener, traffic from the application (env SLUICE_OUTBOUND_ADDR).")
+		"Bind address of the outbound listener, traffic from the application (env SLUICE_OUTBOUND_ADDR). "+
+			"A comma-separated list binds several: add [::1]:14140 when proxy init --ipv6 redirects IPv6 too.")
 	fs.StringVar(&o.adminAddr, "admin-addr", env("SLUICE_ADMIN_ADDR", "0.0.0.0:14191"),
 		"Bind address of the admin port: /metrics, /live, /ready, /config, /shutdown (env SLUICE_ADMIN_ADDR).")
 	fs.DurationVar(&o.grace, "shutdown-grace", envDuration("SLUICE_SHUTDOWN_GRACE", 25*time.Second),

@@ -22,7 +22,7 @@ func requireNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root")
 	}
-	for _, tool := range []string{"ip", "iptables", "setpriv", "chown"} {
+	for _, tool := range []string{"ip", "iptables", "ip6tables", "setpriv", "chown"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool+" (apt-get install -y iproute2 iptables util-linux)")
 		}
@@ -51,23 +51,26 @@ func requireNetns(t *testing.T) {
 type podNetns struct {
 	name string
 	ip   string
+	ip6  string
 	mu   sync.Mutex
 	logs map[string]*strings.Builder
 }
 
-func newPodNetns(t *testing.T, suffix, ip string) *podNetns {
+func newPodNetns(t *testing.T, suffix, ip, ip6 string) *podNetns {
 	t.Helper()
-	p := &podNetns{name: fmt.Sprintf("sluice-%d-%s", os.Getpid(), suffix), ip: ip, logs: map[string]*strings.Builder{}}
+	p := &podNetns{name: fmt.Sprintf("sluice-%d-%s", os.Getpid(), suffix), ip: ip, ip6: ip6, logs: map[string]*strings.Builder{}}
 	mustRun(t, "ip", "netns", "add", p.name)
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", p.name).Run() })
 	mustRun(t, "ip", "-n", p.name, "link", "set", "lo", "up")
 	return p
 }
 
-// up gives the pod its IP on dev.
+// up gives the pod its IPs on dev.
 func (p *podNetns) up(t *testing.T, dev string) {
 	t.Helper()
 	mustRun(t, "ip", "-n", p.name, "addr", "add", p.ip+"/24", "dev", dev)
+	// nodad: usable at once, without duplicate address detection's wait.
+	mustRun(t, "ip", "-n", p.name, "addr", "add", p.ip6+"/64", "dev", dev, "nodad")
 	mustRun(t, "ip", "-n", p.name, "link", "set", dev, "up")
 }
 

@@ -119,7 +119,7 @@ type namedServer struct {
 }
 
 func (s *namedServer) listen() error {
-	ln, err := net.Listen("tcp", s.addr)
+	ln, err := listenAll(s.addr)
 	if err != nil {
 		return fmt.Errorf("listen %s on %s: %w", s.name, s.addr, err)
 	}

@@ -24,6 +24,8 @@ import (
 const (
 	clientPodIP  = "198.18.0.4"
 	serverPodIP  = "198.18.0.5"
+	clientPodIP6 = "fd00:5c::4" // dual stack: the pods have IPv6 addresses too
+	serverPodIP6 = "fd00:5c::5"
 	appClusterIP = "198.19.0.10" // Service app, port 80 -> server pod :8080 (HTTP)
 	dbClusterIP  = "198.19.0.20" // Service db, port 9000 -> server pod :9000 (opaque)
 	unknownPort  = "9002"        // an echo port the client's proxy knows nothing of
@@ -50,7 +52,7 @@ func TestProxy_TransparentModeCarriesAnUnchangedClientToAnUnchangedServer(t *tes
 	proxyBin := filepath.Join(dir, "proxy")
 	copyFile(t, bin, proxyBin)
 
-	client, server := newPodNetns(t, "c", clientPodIP), newPodNetns(t, "s", serverPodIP)
+	client, server := newPodNetns(t, "c", clientPodIP, clientPodIP6), newPodNetns(t, "s", serverPodIP, serverPodIP6)
 	link := fmt.Sprintf("sl%dc", os.Getpid()%100000)
 	peer := fmt.Sprintf("sl%ds", os.Getpid()%100000)
 	mustRun(t, "ip", "link", "add", link, "netns", client.name, "type", "veth", "peer", "name", peer, "netns", server.name)
@@ -73,9 +75,9 @@ inbound:
   service: app
   mtls: PERMISSIVE
   ports: [{port: 9000, protocol: opaque}, {port: `+unknownPort+`, protocol: opaque}]
-`), "--inbound-addr", "0.0.0.0:14143", "--admin-addr", "0.0.0.0:14191"), tlsArgs("server", serverID)...))
+`), "--inbound-addr", "[::]:14143", "--admin-addr", "0.0.0.0:14191"), tlsArgs("server", serverID)...))
 	for range 2 { // twice: the rules must not pile up
-		server.run(t, proxyBin, "init", "--proxy-uid", strconv.Itoa(proxyUID))
+		server.run(t, proxyBin, "init", "--proxy-uid", strconv.Itoa(proxyUID), "--ipv6")
 	}
 
 	// The client pod: its proxy and rules; the client comes last.
@@ -87,11 +89,11 @@ outbound:
   - {name: app, namespace: demo, port: 80, clusterIPs: [`+appClusterIP+`]}
   - {name: db, namespace: demo, port: 9000, clusterIPs: [`+dbClusterIP+`], protocol: opaque}
 backends:
-- {name: app, namespace: demo, endpoints: [{address: "`+serverPodIP+`:8080", identity: "`+serverID+`"}]}
+- {name: app, namespace: demo, endpoints: [{address: "`+serverPodIP+`:8080", identity: "`+serverID+`"}, {address: "[`+serverPodIP6+`]:8080", identity: "`+serverID+`"}]}
 - {name: db, namespace: demo, endpoints: [{address: "`+serverPodIP+`:9000", identity: "`+serverID+`", protocol: opaque}]}
-`), "--admin-addr", "127.0.0.1:14191"), tlsArgs("client", clientID)...))
+`), "--admin-addr", "127.0.0.1:14191", "--outbound-addr", "127.0.0.1:14140,[::1]:14140"), tlsArgs("client", clientID)...))
 	for range 2 {
-		client.run(t, proxyBin, "init", "--proxy-uid", strconv.Itoa(proxyUID))
+		client.run(t, proxyBin, "init", "--proxy-uid", strconv.Itoa(proxyUID), "--ipv6")
 	}
 	if jumps := strings.Count(client.run(t, "iptables", "-t", "nat", "-S", "OUTPUT"), "-j SLUICE_OUTBOUND"); jumps != 1 {
 		t.Errorf("OUTPUT jumps to SLUICE_OUTBOUND %d times after two inits, want 1", jumps)
@@ -115,8 +117,8 @@ backends:
 		labels  []string
 		atLeast float64
 	}{
-		{"client HTTP requests over mTLS", clientMetrics, "sluice_requests_total", []string{`direction="outbound"`, `service="app"`, `backend="app"`, `status_code="200"`, `tls="true"`}, 2*requestsEach + 1},
-		{"server HTTP requests over mTLS", serverMetrics, "sluice_requests_total", []string{`direction="inbound"`, `status_code="200"`, `tls="true"`}, 2*requestsEach + 1},
+		{"client HTTP requests over mTLS", clientMetrics, "sluice_requests_total", []string{`direction="outbound"`, `service="app"`, `backend="app"`, `status_code="200"`, `tls="true"`}, 3*requestsEach + 1},
+		{"server HTTP requests over mTLS", serverMetrics, "sluice_requests_total", []string{`direction="inbound"`, `status_code="200"`, `tls="true"`}, 3*requestsEach + 1},
 		{"client opaque bytes", clientMetrics, "sluice_tcp_read_bytes_total", []string{`direction="outbound"`}, 1},
 		{"server opaque bytes over mTLS", serverMetrics, "sluice_tcp_read_bytes_total", []string{`direction="inbound"`, `tls="true"`}, 1},
 		{"server plaintext passthrough bytes", serverMetrics, "sluice_tcp_read_bytes_total", []string{`direction="inbound"`, `tls="false"`}, 1},
@@ -153,7 +155,7 @@ func TestNetnsHelper(t *testing.T) {
 // TCP echo servers that say which address the connection came from.
 func serveApplication(t *testing.T) {
 	for _, port := range []string{"9000", unknownPort} {
-		ln, err := net.Listen("tcp", "0.0.0.0:"+port)
+		ln, err := net.Listen("tcp", ":"+port)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +174,7 @@ func serveApplication(t *testing.T) {
 			}
 		}()
 	}
-	err := http.ListenAndServe("0.0.0.0:8080", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	err := http.ListenAndServe(":8080", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.Header.Get("Sluice-Client-Id"))
 	}))
 	t.Fatal(err)
@@ -193,7 +195,7 @@ func runClient(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	for _, url := range []string{"http://" + appClusterIP + "/", "http://" + serverPodIP + ":8080/"} {
+	for _, url := range []string{"http://" + appClusterIP + "/", "http://" + serverPodIP + ":8080/", "http://[" + serverPodIP6 + "]:8080/"} {
 		for range requestsEach {
 			body, err := httpGet(url)
 			if err != nil || body != clientID {
@@ -215,7 +217,7 @@ func runClient(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != clientID {
 		t.Fatalf("explicit mode: %d %q, want 200 and the client's identity", resp.StatusCode, body)
 	}
-	for _, addr := range []string{dbClusterIP + ":9000", serverPodIP + ":" + unknownPort} {
+	for _, addr := range []string{dbClusterIP + ":9000", serverPodIP + ":" + unknownPort, "[" + serverPodIP6 + "]:" + unknownPort} {
 		got, err := echo(addr, "ping")
 		// The server's inbound proxy connects to the application from
 		// loopback; a connection that bypassed it would come from the client

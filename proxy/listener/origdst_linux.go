@@ -29,11 +29,15 @@ func originalDestination(c net.Conn) (dst netip.AddrPort, ok bool) {
 	if la, isAddr := tc.LocalAddr().(*net.TCPAddr); isAddr && la.IP.To4() == nil {
 		ipv6 = true
 	}
+	// An IPv4 connection on a dual-stack socket ([::]:port) may answer
+	// either option depending on the kernel: ask the likely one first.
+	first, second := originalDestination4, originalDestination6
+	if ipv6 {
+		first, second = second, first
+	}
 	_ = raw.Control(func(fd uintptr) {
-		if ipv6 {
-			dst, ok = originalDestination6(int(fd))
-		} else {
-			dst, ok = originalDestination4(int(fd))
+		if dst, ok = first(int(fd)); !ok {
+			dst, ok = second(int(fd))
 		}
 	})
 	return dst, ok
