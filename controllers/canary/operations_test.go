@@ -320,3 +320,17 @@ func TestCanary_EventWebhooksReceiveTransitions(t *testing.T) {
 	s.startRun("example.com/app:2", 10)
 	s.g.Eventually(g.calls.Load).Should(BeNumerically(">=", before+3), "new revision, start, first weight")
 }
+
+func TestCanary_BlueGreenWithMirroring(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(func(spec *meshv1alpha1.CanarySpec) {
+		spec.Analysis.StepWeight, spec.Analysis.MaxWeight = nil, nil
+		spec.Analysis.Iterations = ptr.To[int32](1)
+		spec.Analysis.Mirror = true
+	})
+	s.setImage("example.com/app:2")
+	s.g.Eventually(s.routes).Should(Equal("primary=100 canary=0 mirror=true match=false"), "copies of the requests reach the canary")
+	s.tick(time.Minute)
+	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseSucceeded))
+	s.g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
+}
