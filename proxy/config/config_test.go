@@ -114,7 +114,7 @@ func TestRedacted_HidesTheInlineKeyOnly(t *testing.T) {
 	if cfg.TLS.KeyPEM == "REDACTED" {
 		t.Error("Redacted modified the original configuration")
 	}
-	if r.TLS.CertFile != cfg.TLS.CertFile || len(r.Backends) != 2 {
+	if r.TLS.CertFile != cfg.TLS.CertFile || len(r.Backends) != len(cfg.Backends) || len(r.Backends) == 0 {
 		t.Error("Redacted lost non-secret fields")
 	}
 }
