@@ -48,8 +48,10 @@ type Inbound struct {
 	// Ports name the protocol of application ports in transparent mode, where
 	// a redirected connection goes to 127.0.0.1:<its original port>. A port
 	// with protocol opaque is passed through as TCP (after mTLS termination;
-	// authorization then applies its rules that list no methods and no
-	// paths). Default: empty, every port speaks Protocol.
+	// authorization then allows it only by rules that name no methods and
+	// no paths other than /). A plaintext client that stays silent for 300ms
+	// is taken for one whose server speaks first (MySQL, SMTP).
+	// Default: empty, every port speaks Protocol.
 	Ports []InboundPort `json:"ports,omitempty"`
 
 	// Timeout bounds a whole inbound request, response body included.

@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,12 @@ import (
 // detectTimeout bounds how long a new inbound connection may stay silent
 // before its first bytes tell TLS from plaintext.
 const detectTimeout = 10 * time.Second
+
+// opaqueDetectTimeout is how long a new connection to an opaque port may
+// stay silent before it is taken for plaintext: a mesh peer's TLS
+// ClientHello comes at once, while the clients of protocols where the
+// server speaks first (MySQL, SMTP) wait for it.
+const opaqueDetectTimeout = 300 * time.Millisecond
 
 // InboundListener accepts the inbound port's connections and applies the
 // mTLS mode of the active configuration to each: it peeks at the first bytes
@@ -73,7 +80,11 @@ func (l *InboundListener) classify(c net.Conn) {
 		l.accept(countConn(c, metrics.Inbound, false, l.metrics), opaque)
 		return
 	}
-	_ = c.SetReadDeadline(time.Now().Add(detectTimeout))
+	timeout := detectTimeout
+	if opaque {
+		timeout = opaqueDetectTimeout
+	}
+	_ = c.SetReadDeadline(time.Now().Add(timeout))
 	var head [2]byte
 	n, err := io.ReadFull(c, head[:1])
 	if err == nil && head[0] == 0x16 {
@@ -82,6 +93,12 @@ func (l *InboundListener) classify(c net.Conn) {
 		n += m
 	}
 	_ = c.SetReadDeadline(time.Time{})
+	var ne net.Error
+	if opaque && n == 0 && errors.As(err, &ne) && ne.Timeout() {
+		// A silent client on an opaque port waits for the server to
+		// speak first (MySQL, SMTP): it is not TLS, which starts at once.
+		err = nil
+	}
 	if err != nil {
 		_ = c.Close()
 		return

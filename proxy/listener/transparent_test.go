@@ -175,3 +175,32 @@ func TestInboundListener_StrictRefusesPlaintextOnOpaquePorts(t *testing.T) {
 		t.Fatalf("STRICT passed plaintext through: %q", got)
 	}
 }
+
+func TestInboundListener_OpaquePortsServeProtocolsWhereTheServerSpeaksFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_, _ = io.WriteString(c, "220 greeting\r\n")
+	}()
+	port := portOf(t, ln.Addr().String())
+	_, addr := transparentProxy(t, "inbound: {ports: [{port: "+port+", protocol: opaque}]}\n", "198.18.0.5:"+port, true)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	// The client says nothing until the server greets it.
+	got, err := io.ReadAll(c)
+	if string(got) != "220 greeting\r\n" {
+		t.Fatalf("got %q, %v; want the server's greeting", got, err)
+	}
+}
