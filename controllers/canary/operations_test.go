@@ -334,3 +334,14 @@ func TestCanary_BlueGreenWithMirroring(t *testing.T) {
 	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseSucceeded))
 	s.g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
 }
+
+func TestCanary_RevertDuringARunEndsItWithoutPromotion(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(nil)
+	s.startRun("example.com/app:2", 10)
+	s.setImage("example.com/app:1")
+	s.g.Eventually(s.state).Should(Equal("Initialized/0"))
+	s.g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
+	s.g.Eventually(s.replicas("app")).Should(BeZero())
+	s.g.Eventually(s.hasEvent("Normal/Reverted")).Should(BeTrue())
+}
