@@ -127,12 +127,15 @@ func (a *app) bootstrap() {
 	a.t.Logf("Initialized %s after the Deployment and Canary were created", time.Since(start).Round(100*time.Millisecond))
 }
 
+// canary reads the Canary; on an error, which describe shows, it is empty.
 func (a *app) canary() *meshv1alpha1.Canary {
 	c := &meshv1alpha1.Canary{}
-	if err := a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: appName}, c); err != nil {
-		a.t.Logf("Get Canary: %v", err)
-	}
+	_ = a.get(appName, c)
 	return c
+}
+
+func (a *app) get(name string, obj client.Object) error {
+	return a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: name}, obj)
 }
 
 func (a *app) phase() meshv1alpha1.CanaryPhase { return a.canary().Status.Phase }
@@ -144,23 +147,23 @@ func (a *app) condition(conditionType string) metav1.Condition {
 	return metav1.Condition{}
 }
 
+// deployment reads a Deployment; on an error, which describe shows, it is
+// empty.
 func (a *app) deployment(name string) *appsv1.Deployment {
 	d := &appsv1.Deployment{}
-	if err := a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: name}, d); err != nil {
-		a.t.Logf("Get Deployment %s: %v", name, err)
-	}
+	_ = a.get(name, d)
 	return d
 }
 
 func (a *app) service(name string) *corev1.Service {
 	s := &corev1.Service{}
-	a.g.Expect(a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: name}, s)).To(Succeed())
+	a.g.Expect(a.get(name, s)).To(Succeed())
 	return s
 }
 
 func (a *app) httpRoute() *gatewayv1.HTTPRoute {
 	r := &gatewayv1.HTTPRoute{}
-	a.g.Expect(a.c.Get(context.Background(), client.ObjectKey{Namespace: a.ns, Name: appName}, r)).To(Succeed())
+	a.g.Expect(a.get(appName, r)).To(Succeed())
 	return r
 }
 
@@ -250,11 +253,24 @@ func (a *app) events() []string {
 	return out
 }
 
+// kubectlGetCanary is the row `kubectl get canary podinfo` prints (the
+// printer columns), with runs of spaces collapsed to one.
+func (a *app) kubectlGetCanary(s *suiteEnv) string {
+	out, err := s.kubectl(context.Background(), nil, "get", "canary", appName, "--namespace", a.ns, "--no-headers")
+	if err != nil {
+		return err.Error()
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
 // describe is what a user would look at when a wait fails: the Canary's
 // status, the Deployments and the Events (like kubectl describe).
 func (a *app) describe() string {
-	c := a.canary()
 	var b strings.Builder
+	c := &meshv1alpha1.Canary{}
+	if err := a.get(appName, c); err != nil {
+		fmt.Fprintf(&b, "Get Canary: %v\n", err)
+	}
 	fmt.Fprintf(&b, "Canary %s/%s: phase %q weight %d failedChecks %d\n", a.ns, appName, c.Status.Phase, c.Status.CanaryWeight, c.Status.FailedChecks)
 	for _, cond := range c.Status.Conditions {
 		fmt.Fprintf(&b, "  condition %s=%s %s: %s\n", cond.Type, cond.Status, cond.Reason, cond.Message)
@@ -263,7 +279,11 @@ func (a *app) describe() string {
 		fmt.Fprintf(&b, "  metric %s=%s %s: %s\n", m.Name, m.Value, m.Result, m.Message)
 	}
 	for _, name := range []string{appName, appName + "-primary"} {
-		d := a.deployment(name)
+		d := &appsv1.Deployment{}
+		if err := a.get(name, d); err != nil {
+			fmt.Fprintf(&b, "Get Deployment %s: %v\n", name, err)
+			continue
+		}
 		fmt.Fprintf(&b, "Deployment %s: replicas %d ready %d updated %d (generation %d observed %d)\n",
 			name, ptr.Deref(d.Spec.Replicas, 1), d.Status.ReadyReplicas, d.Status.UpdatedReplicas, d.Generation, d.Status.ObservedGeneration)
 	}

@@ -98,6 +98,7 @@ func testPromotion(t *testing.T, s *suiteEnv, tr *traffic, prometheusURL string)
 	t.Logf("Promoted %s after the image changed; phases %v; weights (primary/canary) %v",
 		time.Since(start).Round(100*time.Millisecond), phases.Values(), weights.Values())
 
+	g.Expect(a.kubectlGetCanary(s)).To(HavePrefix(appName+" Succeeded "), "kubectl get canary shows the phase")
 	g.Expect(weights.Values()).To(Equal([]string{"100/0", "75/25", "50/50", "100/0"}), "the canary's weight steps up by 25 to 50, then all goes to the promoted primary")
 	g.Expect(phases.Values()).To(HaveExactElements(
 		string(meshv1alpha1.CanaryPhaseInitialized), string(meshv1alpha1.CanaryPhaseProgressing),
@@ -142,6 +143,7 @@ func testRollback(t *testing.T, s *suiteEnv, tr *traffic) {
 	t.Logf("Rolled back %s after the image changed; phases %v; weights (primary/canary) %v",
 		time.Since(start).Round(100*time.Millisecond), phases.Values(), weights.Values())
 
+	g.Expect(a.kubectlGetCanary(s)).To(HavePrefix(appName+" Failed "), "kubectl get canary shows the phase")
 	g.Expect(weights.Values()).To(Equal([]string{"100/0", "75/25", "100/0"}), "the first step, held while checks fail, then all back to the primary")
 	g.Expect(phases.Values()).To(HaveExactElements(
 		string(meshv1alpha1.CanaryPhaseInitialized), string(meshv1alpha1.CanaryPhaseProgressing), string(meshv1alpha1.CanaryPhaseFailed)))

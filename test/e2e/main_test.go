@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +57,9 @@ type suiteEnv struct {
 	kubectlBinary string
 	// workdir holds the binaries, the cluster's state and the logs.
 	workdir string
+
+	tornDown    sync.Once
+	tearDownErr error
 }
 
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
@@ -68,21 +75,81 @@ func runSuite(m *testing.M) int {
 		skipReason = reason
 		return m.Run()
 	}
-	s, err := setUpSuite()
-	code := 1
+	flag.Parse()
+	s, err := newSuiteEnv()
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		return 1
+	}
+	stopGuard := s.guardTeardown()
+	code := 1
+	if err := s.setUp(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e setup:", err)
 	} else {
 		suite = s
 		code = m.Run()
 	}
-	if s != nil {
-		if err := s.tearDown(); err != nil {
-			fmt.Fprintln(os.Stderr, "e2e teardown:", err)
-			code = 1
-		}
+	stopGuard()
+	if err := s.tearDown(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e teardown:", err)
+		code = 1
 	}
 	return code
+}
+
+// guardTeardown deletes the cluster when the run ends without m.Run
+// returning: kwokctl's processes are not children of the test binary, so they
+// would outlive it. Ctrl-C (SIGINT) or SIGTERM tear down and exit; go test's
+// -timeout panics the binary, so the cluster is deleted a little before it
+// (the tests then fail on a vanished API server, which says what happened).
+func (s *suiteEnv) guardTeardown() (stop func()) {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	var beforeTimeout <-chan time.Time
+	timer := time.NewTimer(0)
+	timer.Stop()
+	if d := testTimeout(); d > 0 {
+		timer.Reset(max(d-teardownMargin, d/2))
+		beforeTimeout = timer.C
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case sig := <-signals:
+			fmt.Fprintf(os.Stderr, "e2e: %s: deleting cluster %s\n", sig, s.cluster.name)
+			if err := s.tearDown(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e teardown:", err)
+			}
+			os.Exit(1)
+		case <-beforeTimeout:
+			fmt.Fprintf(os.Stderr, "e2e: go test's -timeout is near: deleting cluster %s now\n", s.cluster.name)
+			if err := s.tearDown(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e teardown:", err)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(signals)
+		timer.Stop()
+		close(done)
+	}
+}
+
+// teardownMargin is how long before go test's -timeout the guard deletes the
+// cluster: enough for kwokctl to stop it.
+const teardownMargin = time.Minute
+
+// testTimeout is go test's -timeout (0: none).
+func testTimeout() time.Duration {
+	if f := flag.Lookup("test.timeout"); f != nil {
+		if getter, ok := f.Value.(flag.Getter); ok {
+			if d, ok := getter.Get().(time.Duration); ok {
+				return d
+			}
+		}
+	}
+	return 0
 }
 
 // requireSuite skips t when the suite could not be set up here.
@@ -137,23 +204,27 @@ func kustomizeBinary() string {
 	return filepath.Join(repoRoot, "bin", "kustomize")
 }
 
-// setUpSuite starts the cluster while the binaries build, then installs what
-// a user installs before running the manager. A non-nil suiteEnv must be torn
-// down even when err is set.
-func setUpSuite() (*suiteEnv, error) {
-	start := time.Now()
+// newSuiteEnv names the suite's cluster and makes its work directory.
+func newSuiteEnv() (*suiteEnv, error) {
 	workdir, err := os.MkdirTemp("", "sluice-e2e-")
 	if err != nil {
 		return nil, err
 	}
-	s := &suiteEnv{
+	return &suiteEnv{
 		cluster: kwokCluster{name: fmt.Sprintf("sluice-e2e-%d", os.Getpid()), workdir: filepath.Join(workdir, "kwok")},
 		workdir: workdir,
-	}
+	}, nil
+}
+
+// setUp starts the cluster while the binaries build, then installs what a
+// user installs before running the manager. It is torn down even when setUp
+// fails half-way.
+func (s *suiteEnv) setUp() error {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 
-	binDir := filepath.Join(workdir, "bin")
+	binDir := filepath.Join(s.workdir, "bin")
 	var built time.Duration
 	buildErr := make(chan error, 1)
 	go func() {
@@ -166,31 +237,31 @@ func setUpSuite() (*suiteEnv, error) {
 	upErr := s.cluster.up(ctx)
 	clusterUp := time.Since(t0)
 	if err := errors.Join(upErr, <-buildErr); err != nil {
-		return s, err
+		return err
 	}
 	s.managerBinary = filepath.Join(binDir, "manager")
 	dir, err := clusterBinaryDir()
 	if err != nil {
-		return s, err
+		return err
 	}
 	s.kubectlBinary = filepath.Join(dir, "kubectl")
 	if s.kubeconfig, err = s.cluster.kubeconfig(ctx); err != nil {
-		return s, err
+		return err
 	}
 	if s.client, err = newClient(s.kubeconfig); err != nil {
-		return s, err
+		return err
 	}
 	if s.webhookPort, err = freeLoopbackPort(); err != nil {
-		return s, err
+		return err
 	}
 	t0 = time.Now()
 	if err := s.install(ctx, filepath.Join(binDir, "webhook-urls")); err != nil {
-		return s, err
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "e2e: cluster %s up in %s, binaries built in %s (in parallel), Sluice installed in %s; setup took %s\n",
 		s.cluster.name, clusterUp.Round(100*time.Millisecond), built.Round(100*time.Millisecond),
 		time.Since(t0).Round(100*time.Millisecond), time.Since(start).Round(100*time.Millisecond))
-	return s, nil
+	return nil
 }
 
 // install does what hack/run-local.sh does before it starts the manager:
@@ -233,7 +304,14 @@ func (s *suiteEnv) install(ctx context.Context, webhookURLs string) error {
 
 // tearDown deletes the cluster and checks that none of its processes is
 // left; the manager and Prometheus are stopped by the tests that start them.
+// Only the first call does it (see guardTeardown); the others wait for it
+// and return its result.
 func (s *suiteEnv) tearDown() error {
+	s.tornDown.Do(func() { s.tearDownErr = s.deleteCluster() })
+	return s.tearDownErr
+}
+
+func (s *suiteEnv) deleteCluster() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	pids, pidsErr := s.cluster.pids()

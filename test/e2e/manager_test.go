@@ -50,6 +50,7 @@ func startManager(t *testing.T, s *suiteEnv, metricsServer string) {
 		"--metrics-server", metricsServer,
 	)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("Start the manager: %v", err)
 	}
