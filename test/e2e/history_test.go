@@ -19,14 +19,18 @@ import (
 type history struct {
 	mu     sync.Mutex
 	values []string
+	// seen is closed when the first value is recorded.
+	seen chan struct{}
 }
 
 // watchHistory records project(obj) for the object name in namespace ns
 // (list is the kind's list type) until the test ends. project returns ""
 // for states it does not care about (e.g. an HTTPRoute not yet written).
+// The object must exist: watchHistory returns once its current value is
+// recorded, so that no later change is missed.
 func watchHistory(t *testing.T, c client.WithWatch, list client.ObjectList, ns, name string, project func(runtime.Object) string) *history {
 	t.Helper()
-	h := &history{}
+	h := &history{seen: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -47,6 +51,11 @@ func watchHistory(t *testing.T, c client.WithWatch, list client.ObjectList, ns, 
 			w.Stop()
 		}
 	}()
+	select {
+	case <-h.seen:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Watch of %s/%s shows nothing after 30s", ns, name)
+	}
 	return h
 }
 
@@ -72,7 +81,11 @@ func (h *history) follow(ctx context.Context, w watch.Interface, project func(ru
 func (h *history) add(v string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if n := len(h.values); n == 0 || h.values[n-1] != v {
+	n := len(h.values)
+	if n == 0 {
+		close(h.seen)
+	}
+	if n == 0 || h.values[n-1] != v {
 		h.values = append(h.values, v)
 	}
 }
