@@ -18,8 +18,12 @@ type targetResult struct {
 	name string
 	err  error // the target could not be measured; the row says why
 
-	// Latency phase: absolute percentiles (added = minus direct's).
+	// Latency phase: absolute percentiles.
 	p50, p90, p99 time.Duration
+	// What the proxy adds: its percentiles minus those of the backend
+	// reached directly, measured right before it in the same round, so
+	// both see the same state of a shared machine.
+	added50, added90, added99 time.Duration
 	// Errors over both phases: any answer but 200.
 	errors int64
 	// Maximum-RPS phase.
@@ -120,7 +124,9 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 		if err != nil {
 			return nil
 		}
-		spec.url, spec.host = r.url, r.host
+		if spec.url == "" {
+			spec.url, spec.host = r.url, r.host
+		}
 		var lr *loadResult
 		if lr, err = runLoad(ctx, spec); err == nil {
 			res.errors += lr.errors
@@ -128,7 +134,14 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 		return lr
 	}
 	phase(loadSpec{connections: env.o.maxConns, duration: env.o.warmFor})
-	lat := phase(loadSpec{connections: env.o.latencyConns, rps: env.o.latencyRPS, duration: env.o.latencyFor, recordLatency: true})
+	latency := loadSpec{connections: env.o.latencyConns, rps: env.o.latencyRPS, duration: env.o.latencyFor, recordLatency: true}
+	var direct *loadResult
+	if res.hasProxy {
+		paired := latency
+		paired.url, paired.host = "http://"+env.backend+"/", sluiceService
+		direct = phase(paired)
+	}
+	lat := phase(latency)
 	before, usageErr := proxyUsage(r.proxies)
 	if usageErr != nil {
 		res.err = usageErr
@@ -145,6 +158,11 @@ func measureTarget(ctx context.Context, env *benchEnv, name string) targetResult
 		return res
 	}
 	res.p50, res.p90, res.p99 = lat.latency.percentile(50), lat.latency.percentile(90), lat.latency.percentile(99)
+	if direct != nil {
+		res.added50 = res.p50 - direct.latency.percentile(50)
+		res.added90 = res.p90 - direct.latency.percentile(90)
+		res.added99 = res.p99 - direct.latency.percentile(99)
+	}
 	res.maxRPS = peak.actualRPS
 	if peak.requests > 0 {
 		res.cpuPer1k = (after.cpu - before.cpu) * 1000 / time.Duration(peak.requests)

@@ -11,8 +11,8 @@ func TestMedianOfRounds_OneNoisyRoundDoesNotMoveTheRow(t *testing.T) {
 	noisy.errors = 3
 	failed := targetResult{name: targetSluice, err: errorString("did not start")}
 	got := medianOfRounds([]targetResult{quiet, noisy, failed, quiet})
-	if got.err != nil || got.p50 != ms || got.p99 != 2*ms || got.maxRPS != 20000 || got.rssLoad != 20e6 {
-		t.Errorf("got p50 %s p99 %s rps %.0f rss %d err %v; want the quiet round's numbers", got.p50, got.p99, got.maxRPS, got.rssLoad, got.err)
+	if got.err != nil || got.added50 != ms || got.added99 != 2*ms || got.maxRPS != 20000 || got.rssLoad != 20e6 {
+		t.Errorf("got +p50 %s +p99 %s rps %.0f rss %d err %v; want the quiet round's numbers", got.added50, got.added99, got.maxRPS, got.rssLoad, got.err)
 	}
 	if got.errors != 3 {
 		t.Errorf("errors = %d, want the 3 of every round", got.errors)

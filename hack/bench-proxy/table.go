@@ -32,17 +32,12 @@ func printReport(w io.Writer, o *options, results []targetResult, load [2]string
 	return nil
 }
 
-// writeTable aligns the rows; latency is added versus direct, in ms.
+// writeTable aligns the rows; latency is added versus direct (paired, see
+// targetResult), in ms.
 func writeTable(w io.Writer, results []targetResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.Join([]string{"target", "+p50 ms", "+p90 ms", "+p99 ms", "max RPS", "core busy %", "CPU s/1k req",
 		"RSS idle MB", "RSS load MB", "kept upstream conns", "errors", ""}, "\t"))
-	var direct *targetResult
-	for i := range results {
-		if results[i].name == targetDirect && results[i].err == nil {
-			direct = &results[i]
-		}
-	}
 	var failed []string
 	for _, r := range results {
 		if r.err != nil {
@@ -50,13 +45,10 @@ func writeTable(w io.Writer, results []targetResult) error {
 			continue
 		}
 		cells := []string{r.name}
-		switch {
-		case r.name == targetDirect:
+		if r.hasProxy {
+			cells = append(cells, millis(r.added50), millis(r.added90), millis(r.added99))
+		} else {
 			cells = append(cells, "["+millis(r.p50)+"]", "["+millis(r.p90)+"]", "["+millis(r.p99)+"]")
-		case direct == nil:
-			cells = append(cells, "-", "-", "-")
-		default:
-			cells = append(cells, millis(r.p50-direct.p50), millis(r.p90-direct.p90), millis(r.p99-direct.p99))
 		}
 		cells = append(cells, fmt.Sprintf("%.0f", r.maxRPS))
 		if r.hasProxy {

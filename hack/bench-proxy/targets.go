@@ -21,7 +21,7 @@ var allTargets = []string{targetDirect, targetSluice, targetMTLS, targetNaive, t
 
 // describeTarget is the legend under the table.
 var describeTarget = map[string]string{
-	targetDirect:  "the backend itself, no proxy (latency columns: absolute, not added)",
+	targetDirect:  "the backend itself, no proxy (latency columns: absolute, not added; every proxy row subtracts a direct run made just before it)",
 	targetSluice:  "one Sluice proxy, outbound listener in explicit mode (Host: app)",
 	targetMTLS:    "Sluice client proxy -> HTTP/2 over mTLS -> Sluice server proxy (STRICT); CPU summed, RSS of the larger",
 	targetNaive:   "net/http/httputil.ReverseProxy with a keep-alive pool, nothing else",
