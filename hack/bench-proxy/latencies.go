@@ -35,8 +35,6 @@ func (l *latencies) merge(other *latencies) {
 	l.sorted = false
 }
 
-func (l *latencies) count() int { return len(l.samples) }
-
 // percentile is the nearest-rank percentile p (0 < p <= 100): the smallest
 // sample that at least p% of the samples do not exceed.
 func (l *latencies) percentile(p float64) time.Duration {
