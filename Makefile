@@ -52,8 +52,8 @@ vet: ## Run go vet.
 	go vet ./...
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint.
-	$(GOLANGCI_LINT) run
+lint: golangci-lint ## Run golangci-lint (part of make test).
+	$(GOLANGCI_LINT) run --allow-parallel-runners
 
 .PHONY: lint-fix
 lint-fix: golangci-lint ## Run golangci-lint and fix what it can.
@@ -68,7 +68,7 @@ cluster-binaries: ## Build every binary of the local kwok cluster into the per-u
 	K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh cluster
 
 .PHONY: test
-test: manifests generate fmt vet cluster-binaries kustomize ## Run every test: unit, envtest integration and end-to-end.
+test: manifests generate fmt vet lint cluster-binaries kustomize ## Run every test: unit, envtest integration and end-to-end.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh print-dir)" \
 	  go test ./... -count=1 -timeout 30m
 

@@ -77,13 +77,14 @@ type CanaryStatus struct {
 	// +optional
 	Phase CanaryPhase `json:"phase,omitempty"`
 
-	// CanaryWeight is the percent of traffic the canary receives now.
+	// CanaryWeight is the percent of traffic the canary receives now. Always
+	// written, so `kubectl get` shows 0 rather than an empty column.
 	// +optional
-	CanaryWeight int32 `json:"canaryWeight,omitempty"`
+	CanaryWeight int32 `json:"canaryWeight"`
 
-	// FailedChecks counts the failed checks of the current run.
+	// FailedChecks counts the failed checks of the current run. Always written.
 	// +optional
-	FailedChecks int32 `json:"failedChecks,omitempty"`
+	FailedChecks int32 `json:"failedChecks"`
 
 	// Iterations counts the passed checks of the current A/B or blue/green
 	// run.

@@ -53,6 +53,9 @@ const (
 	// ReasonSelectorLabelMissing: the target's selector has none of the labels
 	// the operator rewrites for the primary.
 	ReasonSelectorLabelMissing = "SelectorLabelMissing"
+	// ReasonRouteAPIMissing: the CRDs of the Canary's provider (Gateway API,
+	// Istio, SMI) are not installed in the cluster.
+	ReasonRouteAPIMissing = "RouteAPIMissing"
 	// ReasonMetricTemplateNotFound: a metric's templateRef names no template of
 	// the Mesh default.
 	ReasonMetricTemplateNotFound = "MetricTemplateNotFound"

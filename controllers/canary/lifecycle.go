@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -47,6 +48,10 @@ func (r *Reconciler) observeTarget(ctx context.Context, s *scope) (ctrl.Result, 
 	s.revision = rev
 	return ctrl.Result{}, nil
 }
+
+// routeAPIRecheck is how often a Canary whose provider's CRDs are missing
+// looks for them again.
+const routeAPIRecheck = time.Minute
 
 func (s *scope) stall(reason, msg string) {
 	s.stalled, s.stalledMessage, s.halt = reason, msg, true
@@ -93,6 +98,14 @@ func (r *Reconciler) bootstrap(ctx context.Context, s *scope) (ctrl.Result, erro
 		if errors.Is(err, router.ErrSelectorLabelMissing) {
 			s.stall(meshv1alpha1.ReasonSelectorLabelMissing, err.Error())
 			return ctrl.Result{}, nil
+		}
+		if meta.IsNoMatchError(err) {
+			// The provider's CRDs are not installed: say so in status instead of
+			// retrying in a tight loop, and look again now and then, since
+			// installing them needs no change to the Canary.
+			s.stall(meshv1alpha1.ReasonRouteAPIMissing, fmt.Sprintf(
+				"provider %s needs its route API installed in the cluster: %v", c.Spec.Provider, err))
+			return ctrl.Result{RequeueAfter: routeAPIRecheck}, nil
 		}
 		return ctrl.Result{}, fmt.Errorf("reconcile the routes of %s/%s: %w", c.Namespace, c.Name, err)
 	}

@@ -42,6 +42,15 @@ func TestCanary_TargetWithoutSelectorLabelStalls(t *testing.T) {
 	s.g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionStalled) }).Should(Equal("True/SelectorLabelMissing"))
 }
 
+func TestCanary_ProviderWithoutItsCRDsStallsWithAReason(t *testing.T) {
+	// The suite installs the Gateway API CRDs only: Istio's are missing.
+	s := newScene(t, seriesStart(), Options{})
+	s.createTarget(1, "example.com/app:1")
+	s.createCanary(func(spec *meshv1alpha1.CanarySpec) { spec.Provider = meshv1alpha1.ProviderIstio })
+	s.g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionStalled) }).Should(Equal("True/RouteAPIMissing"))
+	s.g.Expect(s.canary().Status.Conditions).To(ContainElement(HaveField("Message", ContainSubstring("provider istio"))))
+}
+
 func TestCanary_PromotesThroughExactWeights(t *testing.T) {
 	start := seriesStart()
 	s := newScene(t, start, Options{})

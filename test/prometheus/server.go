@@ -127,6 +127,7 @@ func run(t testing.TB, binary, configFile, dataDir, logFile string) (*Server, er
 		"--log.level=warn",
 	)
 	cmd.Stdout, cmd.Stderr = logOut, logOut
+	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = logOut.Close()
 		return nil, fmt.Errorf("run %s: %w", binary, err)
