@@ -68,7 +68,7 @@ cluster-binaries: ## Build every binary of the local kwok cluster into the per-u
 	K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh cluster
 
 .PHONY: test
-test: manifests generate fmt vet lint cluster-binaries kustomize ## Run every test: unit, envtest integration and end-to-end.
+test: manifests generate fmt vet lint cluster-binaries kustomize build-installer ## Run every test: unit, envtest integration and end-to-end.
 	KUBEBUILDER_ASSETS="$$(K8S_VERSION=$(K8S_VERSION) hack/k8s-binaries.sh print-dir)" \
 	  go test ./... -count=1 -timeout 30m
 
@@ -98,8 +98,11 @@ docker-build: ## Build the manager image (needs a Docker engine; there is none i
 .PHONY: build-installer
 build-installer: manifests generate kustomize ## Render CRDs and the deployment into dist/install.yaml.
 	mkdir -p dist
-	cd config/manager && $(KUSTOMIZE) edit set image controller=$(IMG)
-	$(KUSTOMIZE) build config/default > dist/install.yaml
+	@# A throwaway overlay sets the image, so the committed kustomization stays untouched.
+	img='$(IMG)' && overlay=$$(mktemp -d config/.installer-XXXXXX) && trap 'rm -rf "$$overlay"' EXIT && \
+	  printf 'resources:\n- ../default\nimages:\n- name: controller\n  newName: %s\n  newTag: %s\n' \
+	    "$${img%:*}" "$${img##*:}" > "$$overlay/kustomization.yaml" && \
+	  $(KUSTOMIZE) build "$$overlay" > dist/install.yaml
 
 ##@ Benchmarks
 
