@@ -177,7 +177,7 @@ func TestInstaller_MetricsServiceReachesTheSecureMetricsPort(t *testing.T) {
 // What the manager does at run time needs RBAC from three places (markers,
 // hand-written roles, bindings); ask the real RBAC authorizer whether the
 // installed ServiceAccount may do it.
-func TestInstaller_ManagerMayManageItsWebhookCertificateAndLease(t *testing.T) {
+func TestInstaller_ManagerHasTheRightsItNeedsAndNoMore(t *testing.T) {
 	installDefault(t)
 	ctx := testContext(t)
 	user := "system:serviceaccount:" + installNamespace + ":" + managerAccount
@@ -194,7 +194,12 @@ func TestInstaller_ManagerMayManageItsWebhookCertificateAndLease(t *testing.T) {
 		{"watch webhook configurations", authorizationv1.ResourceAttributes{Group: "admissionregistration.k8s.io", Verb: "watch", Resource: "validatingwebhookconfigurations"}, true},
 		{"hold the leader Lease", authorizationv1.ResourceAttributes{Namespace: installNamespace, Group: "coordination.k8s.io", Verb: "update", Resource: "leases", Name: "any"}, true},
 		{"review metrics callers' tokens", authorizationv1.ResourceAttributes{Group: "authentication.k8s.io", Verb: "create", Resource: "tokenreviews"}, true},
-		{"not read Secrets elsewhere", authorizationv1.ResourceAttributes{Namespace: "kube-system", Verb: "get", Resource: "secrets", Name: "any"}, false},
+		// A Canary's primary gets copies of the Secrets its pod template uses, in
+		// the Canary's namespace, so Secrets are readable cluster-wide (as with
+		// Flagger); what the manager must never do is widen its own rights.
+		{"copy a Secret a Canary references", authorizationv1.ResourceAttributes{Namespace: "shop", Verb: "get", Resource: "secrets", Name: "db"}, true},
+		{"not bind cluster roles", authorizationv1.ResourceAttributes{Group: "rbac.authorization.k8s.io", Verb: "create", Resource: "clusterrolebindings"}, false},
+		{"not delete Namespaces", authorizationv1.ResourceAttributes{Verb: "delete", Resource: "namespaces", Name: "kube-system"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
