@@ -110,6 +110,10 @@ build-installer: manifests generate kustomize ## Render CRDs and the deployment 
 bench-proxy: ## Benchmark the proxy against direct, a naive Go proxy, nginx and HAProxy on loopback, one table (BENCH_ARGS=--quick: under a minute).
 	go run ./hack/bench-proxy $(BENCH_ARGS)
 
+.PHONY: bench-canary
+bench-canary: ## Benchmark the manager on N Canaries (blue/green, 10s x 2) on its own local kwok cluster, one table beside Flagger's (BENCH_ARGS=--n 20: a few minutes).
+	go run ./hack/bench-canary $(BENCH_ARGS)
+
 ##@ Deployment
 
 ifndef ignore-not-found

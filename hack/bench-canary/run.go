@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// window is what the manager used over one measured stretch of time.
+type window struct {
+	wall       time.Duration
+	cpu        time.Duration
+	rss        int64 // VmRSS at the end of the window
+	peakRSS    int64 // VmHWM at the end of the window
+	reconciles reconcileMetrics
+}
+
+func (w window) cores() float64 { return w.cpu.Seconds() / w.wall.Seconds() }
+
+func (w window) reconcilesPerSecond() float64 { return w.reconciles.total / w.wall.Seconds() }
+
+// result is one bench run.
+type result struct {
+	n                int
+	toInitialized    time.Duration // Canaries created -> all Initialized
+	toSucceeded      time.Duration // images changed -> all Succeeded
+	idle, progressed window
+}
+
+// run does the whole bench; the cluster and the manager are removed on every
+// return, including cancellation by a signal.
+func run(ctx context.Context, opts options) (res result, err error) {
+	root, err := repoRoot()
+	if err != nil {
+		return res, err
+	}
+	c, err := newCluster(root)
+	if err != nil {
+		return res, err
+	}
+	if c.exists() {
+		return res, fmt.Errorf("cluster %s already exists (another bench?); remove it with: SLUICE_CLUSTER_NAME=%s KWOK_WORKDIR=%s hack/local-cluster.sh down",
+			clusterName, clusterName, c.workdir)
+	}
+	logf("starting kwok cluster %s", clusterName)
+	defer func() {
+		logf("deleting the cluster")
+		if derr := c.down(); derr != nil {
+			err = errors.Join(err, derr)
+		}
+	}()
+	if err := c.up(ctx); err != nil {
+		return res, err
+	}
+	if err := c.installCRDs(ctx); err != nil {
+		return res, err
+	}
+	logf("building and starting the manager")
+	m, err := startManager(ctx, root, filepath.Dir(c.workdir), c.kubeconfig)
+	if m != nil {
+		defer func() { logf("stopping the manager"); m.stop() }()
+	}
+	if err != nil {
+		return res, err
+	}
+	return measure(ctx, c, m, opts)
+}
+
+// measure creates the workload and times the two phases of the shape.
+func measure(ctx context.Context, c *cluster, m *manager, opts options) (result, error) {
+	res := result{n: opts.n}
+	logf("creating %d Deployments and Canaries", opts.n)
+	start := time.Now()
+	if err := createWorkload(ctx, c, opts.n); err != nil {
+		return res, err
+	}
+	if err := waitAllPhase(ctx, c, opts.n, "Initialized", opts.timeout); err != nil {
+		return res, err
+	}
+	res.toInitialized = time.Since(start)
+
+	logf("all Initialized in %s; measuring idle for %s", res.toInitialized.Round(time.Second), opts.idle)
+	idleStart, err := snapshot(m)
+	if err != nil {
+		return res, err
+	}
+	select {
+	case <-ctx.Done():
+		return res, ctx.Err()
+	case <-time.After(opts.idle):
+	}
+	idleEnd, err := snapshot(m)
+	if err != nil {
+		return res, err
+	}
+	res.idle = between(idleStart, idleEnd)
+
+	logf("changing every image")
+	if err := changeImages(ctx, c, opts.n); err != nil {
+		return res, err
+	}
+	if err := waitAllPhase(ctx, c, opts.n, "Succeeded", opts.timeout); err != nil {
+		return res, err
+	}
+	progressEnd, err := snapshot(m)
+	if err != nil {
+		return res, err
+	}
+	res.progressed = between(idleEnd, progressEnd)
+	res.toSucceeded = res.progressed.wall
+	return res, nil
+}
+
+// snapshot is the manager's process and reconcile counters at one instant.
+type snapshotPoint struct {
+	proc processSample
+	rec  reconcileMetrics
+}
+
+func snapshot(m *manager) (snapshotPoint, error) {
+	proc, err := sampleProcess(m.pid())
+	if err != nil {
+		return snapshotPoint{}, err
+	}
+	rec, err := scrapeReconcileMetrics(m.metricsAddr)
+	return snapshotPoint{proc: proc, rec: rec}, err
+}
+
+func between(a, b snapshotPoint) window {
+	return window{
+		wall:       b.proc.at.Sub(a.proc.at),
+		cpu:        b.proc.cpu - a.proc.cpu,
+		rss:        b.proc.mem.rss,
+		peakRSS:    b.proc.mem.peak,
+		reconciles: b.rec.since(a.rec),
+	}
+}
+
+func repoRoot() (string, error) {
+	out, err := output(exec.Command("git", "rev-parse", "--show-toplevel"))
+	if err != nil {
+		wd, werr := os.Getwd()
+		return wd, werr
+	}
+	return strings.TrimSpace(out), nil
+}
