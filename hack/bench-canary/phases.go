@@ -34,9 +34,13 @@ func waitAllPhase(ctx context.Context, c *cluster, n int, phase string, timeout 
 	}
 }
 
-// countPhases counts one phase a line; an empty phase counts as "-".
+// countPhases counts one phase a line (kubectl's jsonpath output); a Canary
+// without a phase yet counts as "-".
 func countPhases(lines string) map[string]int {
 	count := map[string]int{}
+	if strings.TrimSpace(lines) == "" && !strings.Contains(lines, "\n") {
+		return count // no Canaries listed at all
+	}
 	for _, l := range strings.Split(strings.TrimRight(lines, "\n"), "\n") {
 		l = strings.TrimSpace(l)
 		if l == "" {
