@@ -104,6 +104,7 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 	if err := changeImages(ctx, c, opts.n); err != nil {
 		return res, err
 	}
+	logf("every image changed in %s", time.Since(idleEnd.proc.at).Round(100*time.Millisecond))
 	if err := waitAllPhase(ctx, c, opts.n, "Succeeded", opts.timeout); err != nil {
 		return res, err
 	}

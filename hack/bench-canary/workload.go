@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // benchNamespace holds every object of the bench.
@@ -15,9 +17,9 @@ func objectName(i int) string { return fmt.Sprintf("app-%04d", i) }
 // workloadYAML is N Deployments of one replica and their Canaries in the
 // issue's shape: provider kubernetes, interval 10s, threshold 2, iterations 2,
 // no metrics (so no Prometheus query is ever made).
-func workloadYAML(n int, image string) []byte {
+func workloadYAML(first, n int, image string) []byte {
 	var b strings.Builder
-	for i := range n {
+	for i := first; i < first+n; i++ {
 		name := objectName(i)
 		fmt.Fprintf(&b, `---
 apiVersion: apps/v1
@@ -65,23 +67,53 @@ spec:
 	return []byte(b.String())
 }
 
+// parallelKubectls is how many kubectl runs share the objects: one kubectl
+// sends its requests one after the other, minutes for 300 Canaries.
+const parallelKubectls = 10
+
 // createWorkload creates the namespace, then the Deployments and Canaries.
 func createWorkload(ctx context.Context, c *cluster, n int) error {
 	if _, err := c.run(ctx, nil, "create", "namespace", benchNamespace); err != nil {
 		return err
 	}
-	_, err := c.run(ctx, workloadYAML(n, "example.invalid/app:1"), "apply", "--server-side", "-f", "-")
-	return err
+	chunk := (n + parallelKubectls - 1) / parallelKubectls
+	var wg sync.WaitGroup
+	errs := make([]error, parallelKubectls)
+	for k := range parallelKubectls {
+		first := k * chunk
+		count := min(chunk, n-first)
+		if count <= 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[k] = c.run(ctx, workloadYAML(first, count, "example.invalid/app:1"), "apply", "--server-side", "-f", "-")
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-// changeImages gives every Deployment a new image in one request batch: one
-// strategic-merge patch per Deployment, sent by one kubectl run.
+// changeImages gives every Deployment a new image at (nearly) the same
+// time, split over parallelKubectls concurrent runs.
 func changeImages(ctx context.Context, c *cluster, n int) error {
-	var b strings.Builder
-	for i := range n {
-		fmt.Fprintf(&b, "deployment/%s ", objectName(i))
+	var wg sync.WaitGroup
+	errs := make([]error, parallelKubectls)
+	for k := range parallelKubectls {
+		args := []string{"-n", benchNamespace, "set", "image"}
+		for i := k; i < n; i += parallelKubectls {
+			args = append(args, "deployment/"+objectName(i))
+		}
+		if len(args) == 4 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[k] = c.run(ctx, nil, append(args, "app=example.invalid/app:2")...)
+		}()
 	}
-	args := append([]string{"-n", benchNamespace, "set", "image"}, strings.Fields(b.String())...)
-	_, err := c.run(ctx, nil, append(args, "app=example.invalid/app:2")...)
-	return err
+	wg.Wait()
+	return errors.Join(errs...)
 }
