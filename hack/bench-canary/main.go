@@ -38,9 +38,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := run(ctx, opts)
+	if res.progressed.wall > 0 {
+		printReport(os.Stdout, res)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench-canary:", err)
 		os.Exit(1)
 	}
-	printReport(os.Stdout, res)
 }

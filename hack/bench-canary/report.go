@@ -51,8 +51,12 @@ func printReport(w io.Writer, r result) {
 	_, _ = fmt.Fprintln(tw, "measure\tSluice\tFlagger (N=300)\tgoal\tresult")
 	_, _ = fmt.Fprintf(tw, "N\t%d\t%d\t\t\n", r.n, flaggerN)
 	_, _ = fmt.Fprintf(tw, "wall: created -> all Initialized\t%s\t-\t\t\n", r.toInitialized.Round(100*time.Millisecond))
+	succeeded := r.toSucceeded.Round(100 * time.Millisecond).String()
+	if r.timedOut {
+		succeeded = "> " + succeeded + " (timed out)"
+	}
 	_, _ = fmt.Fprintf(tw, "wall: images changed -> all Succeeded\t%s\t~%s\t<= %s\t%s\n",
-		r.toSucceeded.Round(100*time.Millisecond), flaggerWall, flaggerWall/2, judge(r.toSucceeded <= flaggerWall/2))
+		succeeded, flaggerWall, flaggerWall/2, judge(!r.timedOut && r.toSucceeded <= flaggerWall/2))
 	_, _ = fmt.Fprintf(tw, "CPU idle (s over %s)\t%.2f s = %.3f cores\t%.2f cores\t<= %.3f cores\t%s\n",
 		r.idle.wall.Round(time.Second), r.idle.cpu.Seconds(), r.idle.cores(), flaggerIdleCores, flaggerIdleCores/2,
 		judge(r.idle.cores() <= flaggerIdleCores/2))

@@ -30,6 +30,7 @@ type result struct {
 	toInitialized    time.Duration // Canaries created -> all Initialized
 	toSucceeded      time.Duration // images changed -> all Succeeded
 	idle, progressed window
+	timedOut         bool // not all Succeeded within --timeout
 }
 
 // run does the whole bench; the cluster and the manager are removed on every
@@ -105,16 +106,20 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 		return res, err
 	}
 	logf("every image changed in %s", time.Since(idleEnd.proc.at).Round(100*time.Millisecond))
-	if err := waitAllPhase(ctx, c, opts.n, "Succeeded", opts.timeout); err != nil {
-		return res, err
+	// On timeout the window is still measured, so the table shows how far
+	// the run got (main prints it beside the error).
+	waitErr := waitAllPhase(ctx, c, opts.n, "Succeeded", opts.timeout)
+	if ctx.Err() != nil {
+		return res, waitErr
 	}
 	progressEnd, err := snapshot(m)
 	if err != nil {
-		return res, err
+		return res, errors.Join(waitErr, err)
 	}
 	res.progressed = between(idleEnd, progressEnd)
 	res.toSucceeded = res.progressed.wall
-	return res, nil
+	res.timedOut = waitErr != nil
+	return res, waitErr
 }
 
 // snapshot is the manager's process and reconcile counters at one instant.
