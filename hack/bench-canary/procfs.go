@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bufio"
+	"github.com/sluicemesh/sluice/hack/procmem"
+
 	"fmt"
 	"os"
 	"strconv"
@@ -37,48 +38,11 @@ func parseCPU(text string) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicksPerSecond, nil
 }
 
-// memory is resident memory from /proc/<pid>/status, in bytes.
-type memory struct {
-	rss  int64 // VmRSS: resident now
-	peak int64 // VmHWM: the highest VmRSS since the process started
-}
-
-// parseMemory reads VmRSS and VmHWM from /proc/<pid>/status text.
-func parseMemory(text string) (memory, error) {
-	var m memory
-	found := 0
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
-			continue
-		}
-		fields := strings.Fields(value)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return memory{}, fmt.Errorf("status %s: unexpected value %q", key, value)
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			return memory{}, fmt.Errorf("status %s: %w", key, err)
-		}
-		if key == "VmRSS" {
-			m.rss = kb * 1024
-		} else {
-			m.peak = kb * 1024
-		}
-		found++
-	}
-	if found != 2 {
-		return memory{}, fmt.Errorf("status: VmRSS or VmHWM missing")
-	}
-	return m, nil
-}
-
 // processSample is the manager's CPU and memory at one instant.
 type processSample struct {
 	at  time.Time
 	cpu time.Duration
-	mem memory
+	mem procmem.Memory
 }
 
 func sampleProcess(pid int) (processSample, error) {
@@ -86,14 +50,10 @@ func sampleProcess(pid int) (processSample, error) {
 	if err != nil {
 		return processSample{}, err
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return processSample{}, err
-	}
 	cpu, err := parseCPU(string(stat))
 	if err != nil {
 		return processSample{}, err
 	}
-	mem, err := parseMemory(string(status))
+	mem, err := procmem.Read(pid)
 	return processSample{at: time.Now(), cpu: cpu, mem: mem}, err
 }

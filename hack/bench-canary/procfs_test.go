@@ -22,17 +22,3 @@ func TestParseCPURejectsTruncatedStat(t *testing.T) {
 		t.Fatal("want an error for a truncated stat line")
 	}
 }
-
-func TestParseMemoryReadsRSSAndHighWaterMark(t *testing.T) {
-	status := "Name:\tmanager\nVmPeak:\t  900000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nThreads:\t12\n"
-	got, err := parseMemory(status)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.rss != 40<<20 || got.peak != 50<<20 {
-		t.Fatalf("memory = %+v, want rss 40 MiB and peak 50 MiB", got)
-	}
-	if _, err := parseMemory("Name:\tmanager\n"); err == nil {
-		t.Fatal("want an error when VmRSS and VmHWM are missing")
-	}
-}

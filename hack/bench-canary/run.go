@@ -141,8 +141,8 @@ func between(a, b snapshotPoint) window {
 	return window{
 		wall:       b.proc.at.Sub(a.proc.at),
 		cpu:        b.proc.cpu - a.proc.cpu,
-		rss:        b.proc.mem.rss,
-		peakRSS:    b.proc.mem.peak,
+		rss:        b.proc.mem.RSS,
+		peakRSS:    b.proc.mem.Peak,
 		reconciles: b.rec.since(a.rec),
 	}
 }

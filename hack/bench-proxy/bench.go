@@ -191,8 +191,8 @@ func proxyUsage(proxies []*process) (proxyTotals, error) {
 			return t, fmt.Errorf("read /proc of %s: %w", p.name, err)
 		}
 		t.cpu += u.cpu
-		t.largestRSS = max(t.largestRSS, u.mem.rss)
-		t.largestPeak = max(t.largestPeak, u.mem.peak)
+		t.largestRSS = max(t.largestRSS, u.mem.RSS)
+		t.largestPeak = max(t.largestPeak, u.mem.Peak)
 	}
 	return t, nil
 }

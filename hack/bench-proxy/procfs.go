@@ -1,7 +1,8 @@
 package main
 
 import (
-	"bufio"
+	"github.com/sluicemesh/sluice/hack/procmem"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,57 +49,12 @@ func parseStat(text string) (procStat, error) {
 	return procStat{ppid: int(nums[ppid]), cpu: time.Duration(ticks) * time.Second / clockTicksPerSecond}, nil
 }
 
-// memory is resident memory from /proc/<pid>/status, in bytes.
-type memory struct {
-	rss  int64 // VmRSS: resident now
-	peak int64 // VmHWM: the highest VmRSS since the process started
-}
-
-// parseStatus reads VmRSS and VmHWM from /proc/<pid>/status text.
-func parseStatus(text string) (memory, error) {
-	var m memory
-	var found int
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
-			continue
-		}
-		fields := strings.Fields(value)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return memory{}, fmt.Errorf("status %s: unexpected value %q", key, value)
-		}
-		kb, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			return memory{}, fmt.Errorf("status %s: %w", key, err)
-		}
-		if key == "VmRSS" {
-			m.rss = kb * 1024
-		} else {
-			m.peak = kb * 1024
-		}
-		found++
-	}
-	if found != 2 {
-		return memory{}, fmt.Errorf("status: VmRSS or VmHWM missing")
-	}
-	return m, nil
-}
-
 func readStat(pid int) (procStat, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return procStat{}, err
 	}
 	return parseStat(string(data))
-}
-
-func readMemory(pid int) (memory, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	return parseStatus(string(data))
 }
 
 // processTree is root and every live descendant of it (nginx's worker is a
@@ -125,7 +81,7 @@ func processTree(root int) []int {
 // usage is the CPU time and memory of one process tree.
 type usage struct {
 	cpu time.Duration
-	mem memory
+	mem procmem.Memory
 }
 
 // treeUsage sums CPU time and memory over root's process tree.
@@ -139,13 +95,13 @@ func treeUsage(root int) (usage, error) {
 			}
 			continue // a child that just exited
 		}
-		m, err := readMemory(pid)
+		m, err := procmem.Read(pid)
 		if err != nil {
 			continue
 		}
 		u.cpu += st.cpu
-		u.mem.rss += m.rss
-		u.mem.peak += m.peak
+		u.mem.RSS += m.RSS
+		u.mem.Peak += m.Peak
 	}
 	return u, nil
 }

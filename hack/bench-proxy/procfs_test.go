@@ -30,26 +30,12 @@ func TestParseStat_RejectsTruncatedLines(t *testing.T) {
 	}
 }
 
-func TestParseStatus_ReadsResidentAndPeakInBytes(t *testing.T) {
-	status := "Name:\tproxy\nVmPeak:\t  800000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   12288 kB\nThreads:\t5\n"
-	m, err := parseStatus(status)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.rss != 12288*1024 || m.peak != 30720*1024 {
-		t.Errorf("got rss %d peak %d, want %d and %d", m.rss, m.peak, 12288*1024, 30720*1024)
-	}
-	if _, err := parseStatus("Name:\tkthread\n"); err == nil {
-		t.Error("a status without VmRSS (a kernel thread) was accepted")
-	}
-}
-
 func TestTreeUsage_ReadsThisProcess(t *testing.T) {
 	u, err := treeUsage(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.mem.rss <= 0 || u.mem.peak < u.mem.rss {
+	if u.mem.RSS <= 0 || u.mem.Peak < u.mem.RSS {
 		t.Errorf("memory %+v: want 0 < rss <= peak", u.mem)
 	}
 }
