@@ -20,6 +20,7 @@ func setupControllers(mgr ctrl.Manager, o options) error {
 			SelectorLabels:        o.selectorLabels,
 			MaxConcurrentCanaries: o.maxConcurrentCanaries,
 			MetricsServer:         o.metricsServer,
+			Workers:               o.canaryWorkers,
 		},
 	}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up the Canary reconciler: %w", err)

@@ -50,6 +50,8 @@ type options struct {
 	// maxConcurrentCanaries limits the Canaries running a revision at once;
 	// 0 is no limit.
 	maxConcurrentCanaries int
+	// canaryWorkers is how many Canaries are reconciled in parallel.
+	canaryWorkers int
 }
 
 // podNamespaceEnv is set from the downward API in config/manager/manager.yaml.
@@ -103,6 +105,8 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 		"Comma-separated pod label keys, in order of preference, that select a Canary target's pods; the first found is rewritten to <value>-primary for the primary.")
 	fs.IntVar(&o.maxConcurrentCanaries, "max-concurrent-canaries", 0,
 		"How many Canaries may run a revision at once; the others wait in phase Queued. 0: no limit.")
+	fs.IntVar(&o.canaryWorkers, "canary-workers", 4,
+		"How many Canaries are reconciled in parallel (each pass waits on the API server, Prometheus and webhooks).")
 
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -134,6 +138,9 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	}
 	if o.maxConcurrentCanaries < 0 {
 		return o, fmt.Errorf("--max-concurrent-canaries: %d is negative", o.maxConcurrentCanaries)
+	}
+	if o.canaryWorkers < 1 {
+		return o, fmt.Errorf("--canary-workers: %d is below 1", o.canaryWorkers)
 	}
 	if o.webhookPort < 1 || o.webhookPort > 65535 {
 		return o, fmt.Errorf("--webhook-port: %d is outside 1..65535", o.webhookPort)

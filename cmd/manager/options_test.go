@@ -57,6 +57,8 @@ func TestParseOptions_RejectsBadValuesNamingTheFlag(t *testing.T) {
 		{"--webhook-cert-mode=vault", "--webhook-cert-mode"},
 		{"--webhook-ip-sans=localhost", "--webhook-ip-sans"},
 		{"--webhook-port=70000", "--webhook-port"},
+		{"--canary-workers=0", "--canary-workers"},
+		{"--max-concurrent-canaries=-1", "--max-concurrent-canaries"},
 	} {
 		_, err := parse(tt.arg)
 		if err == nil || !strings.Contains(err.Error(), tt.flag) {

@@ -183,7 +183,7 @@ func (r *Reconciler) admitQueued(ctx context.Context, s *scope) (ctrl.Result, er
 		return ctrl.Result{}, nil
 	}
 	if !holdsSlot(s.phase()) {
-		free, err := r.slotFree(ctx, s.canary)
+		free, err := r.reserveSlot(ctx, s.canary)
 		if err != nil {
 			return ctrl.Result{}, fmt.Errorf("count running Canaries: %w", err)
 		}

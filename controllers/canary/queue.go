@@ -33,23 +33,40 @@ func (q *slots) release(k types.NamespacedName) {
 	delete(q.held, k)
 }
 
-func (q *slots) snapshot() map[types.NamespacedName]bool {
+// reserve takes a slot for self when fewer than limit other Canaries hold
+// one, counting both the cache's view (cached) and this manager's own writes.
+// Check and take are one step under the lock, so that two Canaries
+// reconciled at once cannot both take the last slot.
+func (q *slots) reserve(self types.NamespacedName, cached []types.NamespacedName, limit int) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	out := make(map[types.NamespacedName]bool, len(q.held))
-	for k := range q.held {
-		out[k] = true
+	if q.held == nil {
+		q.held = map[types.NamespacedName]bool{}
 	}
-	return out
+	holders := make(map[types.NamespacedName]bool, len(q.held)+len(cached))
+	for k := range q.held {
+		holders[k] = true
+	}
+	for _, k := range cached {
+		holders[k] = true
+	}
+	delete(holders, self)
+	if len(holders) >= limit {
+		return false
+	}
+	q.held[self] = true
+	return true
 }
 
 // queuedWake asks the controller to look at a Queued Canary again.
 type queuedWake = event.TypedGenericEvent[client.Object]
 
-// slotFree says whether c may start a run under --max-concurrent-canaries:
-// the Canaries holding a slot (by the cache, or by this manager's own writes
-// the cache has not shown yet), not counting c, are fewer than the limit.
-func (r *Reconciler) slotFree(ctx context.Context, c *meshv1alpha1.Canary) (bool, error) {
+// reserveSlot says whether c may start a run under --max-concurrent-canaries
+// and, if so, takes its slot: the Canaries holding a slot (by the cache, or
+// by this manager's own writes the cache has not shown yet), not counting c,
+// are fewer than the limit. The slot is given back by finishStatus when the
+// pass ends in a phase that holds none.
+func (r *Reconciler) reserveSlot(ctx context.Context, c *meshv1alpha1.Canary) (bool, error) {
 	limit := r.Options.MaxConcurrentCanaries
 	if limit <= 0 {
 		return true, nil
@@ -58,15 +75,13 @@ func (r *Reconciler) slotFree(ctx context.Context, c *meshv1alpha1.Canary) (bool
 	if err := r.Client.List(ctx, &list); err != nil {
 		return false, err
 	}
-	self := types.NamespacedName{Namespace: c.Namespace, Name: c.Name}
-	holders := r.slots.snapshot()
+	var cached []types.NamespacedName
 	for _, other := range list.Items {
 		if holdsSlot(other.Status.Phase) {
-			holders[types.NamespacedName{Namespace: other.Namespace, Name: other.Name}] = true
+			cached = append(cached, types.NamespacedName{Namespace: other.Namespace, Name: other.Name})
 		}
 	}
-	delete(holders, self)
-	return len(holders) < limit, nil
+	return r.slots.reserve(types.NamespacedName{Namespace: c.Namespace, Name: c.Name}, cached, limit), nil
 }
 
 // wakeQueued hands every Queued Canary to the controller when a slot frees,

@@ -52,6 +52,9 @@ type Options struct {
 	// MetricsServer is the Prometheus used when neither the Canary nor the
 	// Mesh names one (--metrics-server).
 	MetricsServer string
+	// Workers is how many Canaries are reconciled at once (--canary-workers).
+	// Default: 1. A Canary is never reconciled by two workers at once.
+	Workers int
 	// Clock is the time source. Default: the real clock.
 	Clock clock.PassiveClock
 	// HTTPClient sends webhook calls. Default: http.DefaultClient.
