@@ -56,6 +56,9 @@ func run(opts options) error {
 	}
 
 	cfg := ctrl.GetConfigOrDie()
+	// client-go's default (20 QPS) throttles a manager that moves hundreds
+	// of Canaries at once; the flags default to what Flagger uses.
+	cfg.QPS, cfg.Burst = opts.kubeAPIQPS, opts.kubeAPIBurst
 	metricsOpts := metricsserver.Options{
 		BindAddress:   opts.metricsAddr,
 		SecureServing: opts.secureMetrics,

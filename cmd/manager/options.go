@@ -52,6 +52,10 @@ type options struct {
 	maxConcurrentCanaries int
 	// canaryWorkers is how many Canaries are reconciled in parallel.
 	canaryWorkers int
+
+	// kubeAPIQPS and kubeAPIBurst limit the manager's API server client.
+	kubeAPIQPS   float32
+	kubeAPIBurst int
 }
 
 // podNamespaceEnv is set from the downward API in config/manager/manager.yaml.
@@ -60,6 +64,7 @@ const podNamespaceEnv = "POD_NAMESPACE"
 func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	var o options
 	var certModeFlag, ipSANs string
+	var qps float64
 	defaultNS := os.Getenv(podNamespaceEnv)
 	if defaultNS == "" {
 		defaultNS = "sluice-system"
@@ -105,6 +110,8 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 		"Comma-separated pod label keys, in order of preference, that select a Canary target's pods; the first found is rewritten to <value>-primary for the primary.")
 	fs.IntVar(&o.maxConcurrentCanaries, "max-concurrent-canaries", 0,
 		"How many Canaries may run a revision at once; the others wait in phase Queued. 0: no limit.")
+	fs.Float64Var(&qps, "kube-api-qps", 100, "Requests per second the manager may send to the API server.")
+	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 250, "Requests the manager may send to the API server in a burst above --kube-api-qps.")
 	fs.IntVar(&o.canaryWorkers, "canary-workers", 4,
 		"How many Canaries are reconciled in parallel (each pass waits on the API server, Prometheus and webhooks).")
 
@@ -139,6 +146,10 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	if o.maxConcurrentCanaries < 0 {
 		return o, fmt.Errorf("--max-concurrent-canaries: %d is negative", o.maxConcurrentCanaries)
 	}
+	if qps <= 0 || o.kubeAPIBurst < 1 {
+		return o, fmt.Errorf("--kube-api-qps %v and --kube-api-burst %d must both be positive", qps, o.kubeAPIBurst)
+	}
+	o.kubeAPIQPS = float32(qps)
 	if o.canaryWorkers < 1 {
 		return o, fmt.Errorf("--canary-workers: %d is below 1", o.canaryWorkers)
 	}

@@ -58,6 +58,8 @@ func TestParseOptions_RejectsBadValuesNamingTheFlag(t *testing.T) {
 		{"--webhook-ip-sans=localhost", "--webhook-ip-sans"},
 		{"--webhook-port=70000", "--webhook-port"},
 		{"--canary-workers=0", "--canary-workers"},
+		{"--kube-api-qps=0", "--kube-api-qps"},
+		{"--kube-api-burst=0", "--kube-api-burst"},
 		{"--max-concurrent-canaries=-1", "--max-concurrent-canaries"},
 	} {
 		_, err := parse(tt.arg)
