@@ -22,6 +22,9 @@ type conditionInputs struct {
 	failReason, failMessage string
 	// detail describes what the phase waits for, for the Reconciling message.
 	detail string
+	// overdue says what the phase has waited for past the progress
+	// deadline, "" when it is not late.
+	overdue string
 }
 
 // conditionsFor computes Ready, Reconciling, Stalled and, when the phase
@@ -69,6 +72,8 @@ func conditionsFor(in conditionInputs) []metav1.Condition {
 			reason, msg = meshv1alpha1.ReasonRolledBack, "The last revision was rolled back"
 		}
 		out = append(out, cond(meshv1alpha1.ConditionReady, metav1.ConditionFalse, reason, msg))
+	case in.overdue != "":
+		out = append(out, cond(meshv1alpha1.ConditionReady, metav1.ConditionFalse, meshv1alpha1.ReasonProgressDeadlineExceeded, in.overdue))
 	default:
 		out = append(out, cond(meshv1alpha1.ConditionReady, metav1.ConditionFalse, meshv1alpha1.ReasonProgressing,
 			fmt.Sprintf("Phase %s", orInitializing(in.phase))))

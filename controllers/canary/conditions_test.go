@@ -38,6 +38,11 @@ func TestConditionsFor(t *testing.T) {
 		{"progress deadline", conditionInputs{phase: meshv1alpha1.CanaryPhaseFailed, failReason: meshv1alpha1.ReasonProgressDeadlineExceeded}, map[string]want{
 			meshv1alpha1.ConditionPromoted: {"False", meshv1alpha1.ReasonProgressDeadlineExceeded},
 		}},
+		{"primary late", conditionInputs{phase: meshv1alpha1.CanaryPhasePromoting, overdue: "app-primary not ready"}, map[string]want{
+			meshv1alpha1.ConditionReady:       {"False", meshv1alpha1.ReasonProgressDeadlineExceeded},
+			meshv1alpha1.ConditionReconciling: {"True", meshv1alpha1.ReasonProgressing},
+			meshv1alpha1.ConditionStalled:     {"False", meshv1alpha1.ReasonSucceeded},
+		}},
 		{"succeeded", conditionInputs{phase: meshv1alpha1.CanaryPhaseSucceeded}, map[string]want{
 			meshv1alpha1.ConditionReady:    {"True", meshv1alpha1.ReasonSucceeded},
 			meshv1alpha1.ConditionPromoted: {"True", meshv1alpha1.ReasonSucceeded},

@@ -94,6 +94,13 @@ func (r *Reconciler) bootstrap(ctx context.Context, s *scope) (ctrl.Result, erro
 	case err != nil:
 		return ctrl.Result{}, fmt.Errorf("ensure the primary of %s/%s: %w", c.Namespace, c.Name, err)
 	}
+	if initializing && !primary.Ready {
+		// The apex Service and routes move to the primary only once it can
+		// serve: an adopted Service keeps selecting the target's pods until
+		// then, so bootstrapping never interrupts the app.
+		s.setPhase(meshv1alpha1.CanaryPhaseInitializing)
+		return r.waitForPrimary(ctx, s, primary, "the target keeps serving")
+	}
 	if err := s.router.Reconcile(ctx, c); err != nil {
 		if errors.Is(err, router.ErrSelectorLabelMissing) {
 			s.stall(meshv1alpha1.ReasonSelectorLabelMissing, err.Error())
@@ -113,11 +120,6 @@ func (r *Reconciler) bootstrap(ctx context.Context, s *scope) (ctrl.Result, erro
 		return ctrl.Result{}, nil
 	}
 	s.setPhase(meshv1alpha1.CanaryPhaseInitializing)
-	if !primary.Ready {
-		s.detail = "waiting for the primary: " + primary.NotReady
-		s.halt = true
-		return ctrl.Result{RequeueAfter: progressDeadline(c)}, nil
-	}
 	if err := r.workloads.ScaleTarget(ctx, c, 0); err != nil {
 		return ctrl.Result{}, err
 	}
@@ -305,9 +307,7 @@ func (r *Reconciler) awaitPrimary(ctx context.Context, s *scope) (ctrl.Result, e
 		return ctrl.Result{}, fmt.Errorf("read the primary of %s/%s: %w", s.canary.Namespace, s.canary.Name, err)
 	}
 	if !primary.Ready {
-		s.detail = "waiting for the primary: " + primary.NotReady
-		s.halt = true
-		return ctrl.Result{}, nil
+		return r.waitForPrimary(ctx, s, primary, "its previous pods and the canary keep serving")
 	}
 	if res, stepping, err := r.stepPromotion(ctx, s); stepping || err != nil {
 		return res, err
@@ -318,6 +318,26 @@ func (r *Reconciler) awaitPrimary(ctx context.Context, s *scope) (ctrl.Result, e
 	s.setPhase(meshv1alpha1.CanaryPhaseFinalising)
 	r.normal(ctx, s, ReasonFinalising, "Routing all traffic to the promoted primary and scaling the canary to zero")
 	s.halt = true // our status write brings the next pass
+	return ctrl.Result{}, nil
+}
+
+// waitForPrimary ends the pass until the primary is ready; its Deployment
+// watch brings the next pass. Past the progress deadline the Canary says so
+// (Ready=False, ProgressDeadlineExceeded, and a Warning Event once) but keeps
+// waiting: unlike a canary that never gets ready, there is nothing to roll
+// back to that would serve better, and serving says what still serves.
+func (r *Reconciler) waitForPrimary(ctx context.Context, s *scope, primary workload.Primary, serving string) (ctrl.Result, error) {
+	s.detail = "waiting for the primary: " + primary.NotReady
+	s.halt = true
+	deadline := progressDeadline(s.canary)
+	late := s.now.Sub(s.since())
+	if late < deadline {
+		return ctrl.Result{RequeueAfter: deadline - late}, nil
+	}
+	s.overdue = fmt.Sprintf("%s not ready within the progress deadline %s (%s); %s", primary.Name, deadline, primary.NotReady, serving)
+	if ready := meta.FindStatusCondition(s.canary.Status.Conditions, meshv1alpha1.ConditionReady); ready == nil || ready.Reason != meshv1alpha1.ReasonProgressDeadlineExceeded {
+		r.warning(ctx, s, meshv1alpha1.ReasonProgressDeadlineExceeded, "Primary %s", s.overdue)
+	}
 	return ctrl.Result{}, nil
 }
 

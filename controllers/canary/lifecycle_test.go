@@ -8,6 +8,8 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -116,4 +118,45 @@ func TestCanary_StepWeightPromotionMovesTrafficBackInSteps(t *testing.T) {
 	s.tick(time.Minute)
 	g.Eventually(s.state).Should(Equal("Succeeded/0"))
 	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
+}
+
+// A primary that never gets ready must not take the app down: the user's own
+// Service keeps selecting the target's pods and the target keeps its
+// replicas; past the progress deadline the Canary says why it waits.
+func TestCanary_PrimaryNeverReadyKeepsTheTargetServing(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	g := s.g
+	apex := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: s.ns},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "app"},
+			Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}}},
+	}
+	g.Expect(env.Client.Create(context.Background(), apex)).To(Succeed())
+	s.deployments.hold("app-primary", true)
+	s.createTarget(2, "example.com/app:1")
+	s.createCanary(func(spec *meshv1alpha1.CanarySpec) { spec.ProgressDeadlineSeconds = 60 })
+	g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseInitializing))
+
+	apexSelector := func() string {
+		var svc corev1.Service
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "app"}, &svc); err != nil {
+			return err.Error()
+		}
+		return svc.Spec.Selector["app"]
+	}
+	g.Consistently(apexSelector, time.Second).Should(Equal("app"), "the apex Service keeps serving the target's pods")
+	g.Expect(s.replicas("app")()).To(Equal(int32(2)))
+	g.Expect(s.condition(meshv1alpha1.ConditionReady)).To(Equal("False/Progressing"))
+
+	s.tick(61 * time.Second)
+	g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionReady) }).Should(Equal("False/ProgressDeadlineExceeded"))
+	g.Eventually(s.hasEvent("Warning/ProgressDeadlineExceeded", "app-primary", "the target keeps serving")).Should(BeTrue())
+	g.Expect(s.phase()).To(Equal(meshv1alpha1.CanaryPhaseInitializing))
+	g.Expect(s.replicas("app")()).To(Equal(int32(2)), "the target is not scaled down for a primary that cannot serve")
+	g.Expect(apexSelector()).To(Equal("app"))
+
+	s.deployments.hold("app-primary", false)
+	g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseInitialized))
+	g.Expect(apexSelector()).To(Equal("app-primary"))
+	g.Expect(s.condition(meshv1alpha1.ConditionReady)).To(Equal("True/Initialized"))
 }

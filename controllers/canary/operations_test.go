@@ -345,3 +345,24 @@ func TestCanary_RevertDuringARunEndsItWithoutPromotion(t *testing.T) {
 	s.g.Eventually(s.replicas("app")).Should(BeZero())
 	s.g.Eventually(s.hasEvent("Normal/Reverted")).Should(BeTrue())
 }
+
+// A promoted primary that does not get ready keeps the run in Promoting,
+// with the canary still serving, and says so past the progress deadline.
+func TestCanary_PromotedPrimaryNotReadyWaitsAndSaysSo(t *testing.T) {
+	s := newScene(t, seriesStart(), Options{})
+	s.bootstrap(func(spec *meshv1alpha1.CanarySpec) { spec.SkipAnalysis = true; spec.ProgressDeadlineSeconds = 60 })
+	s.deployments.hold("app-primary", true)
+	s.setImage("example.com/app:2")
+	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhasePromoting))
+	s.g.Consistently(s.phase, time.Second).Should(Equal(meshv1alpha1.CanaryPhasePromoting))
+	s.g.Expect(s.replicas("app")()).To(Equal(int32(2)), "the canary keeps serving while the primary rolls out")
+
+	s.tick(61 * time.Second)
+	s.g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionReady) }).Should(Equal("False/ProgressDeadlineExceeded"))
+	s.g.Eventually(s.hasEvent("Warning/ProgressDeadlineExceeded", "app-primary")).Should(BeTrue())
+	s.g.Expect(s.phase()).To(Equal(meshv1alpha1.CanaryPhasePromoting))
+
+	s.deployments.hold("app-primary", false)
+	s.g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseSucceeded))
+	s.g.Eventually(s.replicas("app")).Should(BeZero())
+}

@@ -45,6 +45,9 @@ type scope struct {
 	failReason, failMessage string
 	// detail says what the current phase waits for (Reconciling message).
 	detail string
+	// overdue says what the phase has waited for past the progress deadline
+	// without failing the run (the primary: nothing safer than waiting).
+	overdue string
 
 	// startPending: a new revision waits to start a run (queue, then
 	// confirm-rollout gates, then startRun) in this pass.
@@ -97,7 +100,7 @@ func (s *scope) conditionInputs() conditionInputs {
 	in := conditionInputs{
 		phase: s.phase(), stalled: s.stalled, stalledMessage: s.stalledMessage,
 		suspended: s.canary.Spec.Suspend, paused: s.paused,
-		failReason: s.failReason, failMessage: s.failMessage, detail: s.detail,
+		failReason: s.failReason, failMessage: s.failMessage, detail: s.detail, overdue: s.overdue,
 	}
 	if in.phase == meshv1alpha1.CanaryPhaseFailed && in.failReason == "" {
 		// Keep why the last run failed on later passes.
