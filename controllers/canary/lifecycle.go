@@ -117,6 +117,11 @@ func (r *Reconciler) bootstrap(ctx context.Context, s *scope) (ctrl.Result, erro
 		return ctrl.Result{}, fmt.Errorf("reconcile the routes of %s/%s: %w", c.Namespace, c.Name, err)
 	}
 	if !initializing {
+		// A spec change may have switched the provider: the old one's
+		// route objects would keep steering traffic.
+		if err := router.RemoveStale(ctx, r.Client, c); err != nil {
+			return ctrl.Result{}, fmt.Errorf("reconcile the routes of %s/%s: %w", c.Namespace, c.Name, err)
+		}
 		return ctrl.Result{}, nil
 	}
 	s.setPhase(meshv1alpha1.CanaryPhaseInitializing)
