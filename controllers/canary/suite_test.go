@@ -53,9 +53,7 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip(kubeapi.SkipReason())
-	}
+	kubeapi.RequireEnv(t, env)
 }
 
 // httpRouteCRD is the experimental HTTPRoute CRD from the gateway-api module.

@@ -39,7 +39,5 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip(kubeapi.SkipReason())
-	}
+	kubeapi.RequireEnv(t, env)
 }

@@ -54,9 +54,7 @@ func TestMain(m *testing.M) {
 
 func requireEnv(t *testing.T) {
 	t.Helper()
-	if env == nil {
-		t.Skip(kubeapi.SkipReason())
-	}
+	kubeapi.RequireEnv(t, env)
 }
 
 // thirdPartyCRDs are the providers' CRDs from their own Go modules' YAML:
