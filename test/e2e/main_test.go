@@ -25,6 +25,8 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
+
+	"github.com/sluicemesh/sluice/test/kwokproc"
 )
 
 // repoRoot is where scripts and builds run from; go test runs in this
@@ -320,7 +322,7 @@ func (s *suiteEnv) deleteCluster() error {
 			s.cluster.name, s.cluster.workdir, err)
 	}
 	if pidsErr == nil {
-		if err := waitGone(pids, 15*time.Second); err != nil {
+		if err := kwokproc.WaitGone(pids, 15*time.Second); err != nil {
 			return err
 		}
 	}

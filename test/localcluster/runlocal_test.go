@@ -12,6 +12,8 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+
+	"github.com/sluicemesh/sluice/test/kwokproc"
 )
 
 // runLocalEnv isolates a run of hack/run-local.sh: its own cluster, state dir
@@ -38,7 +40,7 @@ func requireNothingLeft(t *testing.T, g Gomega, cluster isolatedCluster, out, pr
 	m := managerPIDPattern.FindStringSubmatch(out)
 	g.Expect(m).NotTo(BeNil(), "no manager pid in the output")
 	pid, _ := strconv.Atoi(m[1])
-	g.Expect(alive(pid)).To(BeFalse(), "the manager still runs")
+	g.Expect(kwokproc.Alive(pid)).To(BeFalse(), "the manager still runs")
 	_, err := net.DialTimeout("tcp", probeAddr, time.Second)
 	g.Expect(err).To(HaveOccurred(), "something still listens on the manager's probe address")
 }

@@ -8,10 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicemesh/sluice/test/kwokproc"
 )
 
 // repoRoot is where the scripts run from; go test runs in this package's dir.
@@ -36,26 +37,14 @@ func (c isolatedCluster) env(extra ...string) []string {
 }
 
 // dir is kwok's state of the cluster; kwokctl deletes it with the cluster.
-func (c isolatedCluster) dir() string { return filepath.Join(c.workdir, "clusters", c.name) }
+func (c isolatedCluster) dir() string { return kwokproc.ClusterDir(c.workdir, c.name) }
 
-// pids are the processes kwokctl started for the cluster, from its pid files.
+// pids are the processes kwokctl started for the cluster.
 func (c isolatedCluster) pids(t *testing.T) map[string]int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(c.dir(), "pids", "*.pid"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("No pid files in %s: %v", c.dir(), err)
-	}
-	pids := map[string]int{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatalf("Pid file %s: %v", f, err)
-		}
-		pids[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+	pids, err := kwokproc.PIDs(c.dir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return pids
 }
@@ -98,31 +87,12 @@ func requireClusterBinaries(t *testing.T) {
 	}
 }
 
-// requireGone waits until none of the processes is alive; a zombie counts as
-// gone (its parent, kwokctl, exited long ago; reaping is init's business).
+// requireGone waits until none of the processes is alive.
 func requireGone(t *testing.T, pids map[string]int) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for name, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				t.Errorf("%s (pid %d) still runs", name, pid)
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+	if err := kwokproc.WaitGone(pids, 15*time.Second); err != nil {
+		t.Error(err)
 	}
-}
-
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// Format: pid (comm) state ...; comm may contain spaces, state follows ')'.
-	s := string(stat)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(fields) > 0 && fields[0] != "Z"
 }
 
 // listeningAddrs returns the local addresses the process listens on (TCP).
