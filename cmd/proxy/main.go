@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -37,6 +38,9 @@ type options struct {
 	logLevel     string
 	tls          meshtls.Files
 	tlsPoll      time.Duration
+	// proxyUID is the uid `proxy init` exempted from redirection; -1 when
+	// the proxy runs without redirection (explicit mode).
+	proxyUID int
 }
 
 func parseOptions(args []string) (*options, error) {
@@ -68,6 +72,8 @@ func parseOptions(args []string) (*options, error) {
 		"PEM trust anchors that verify peer proxies (env SLUICE_TLS_TRUST_BUNDLE).")
 	fs.DurationVar(&o.tlsPoll, "tls-poll-interval", envDuration("SLUICE_TLS_POLL_INTERVAL", 10*time.Second),
 		"How often the TLS files are checked for a renewed certificate (env SLUICE_TLS_POLL_INTERVAL).")
+	fs.IntVar(&o.proxyUID, "proxy-uid", envInt("SLUICE_PROXY_UID", -1),
+		"The uid `proxy init` exempted from redirection (its --proxy-uid); the proxy refuses to run as another user, whose connections would loop back into it. -1: no redirection, not checked (env SLUICE_PROXY_UID).")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -77,10 +83,24 @@ func parseOptions(args []string) (*options, error) {
 	if o.configPath == "" {
 		return nil, fmt.Errorf("--config (or SLUICE_CONFIG) is required")
 	}
+	if err := checkUID(o.proxyUID, os.Getuid()); err != nil {
+		return nil, err
+	}
 	if set := countSet(o.tls.Cert, o.tls.Key, o.tls.TrustBundle); set != 0 && set != 3 {
 		return nil, fmt.Errorf("--tls-cert, --tls-key and --tls-trust-bundle go together: set all three or none")
 	}
 	return o, nil
+}
+
+// checkUID refuses a proxy that does not run as the uid the redirect rules
+// exempt: every connection it made to an endpoint would be redirected back
+// to its own outbound listener, forever.
+func checkUID(exempt, actual int) error {
+	if exempt >= 0 && exempt != actual {
+		return fmt.Errorf("--proxy-uid (SLUICE_PROXY_UID) is %d but the proxy runs as uid %d: "+
+			"its own connections would be redirected back to it; run it as uid %d or fix the flag", exempt, actual, exempt)
+	}
+	return nil
 }
 
 func countSet(values ...string) int {
@@ -96,6 +116,16 @@ func countSet(values ...string) int {
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
 		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		fmt.Fprintf(os.Stderr, "ignoring %s=%q: not an integer\n", name, v)
 	}
 	return def
 }

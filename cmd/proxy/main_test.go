@@ -269,6 +269,28 @@ func TestProxy_RefusesToStartWithoutConfig(t *testing.T) {
 	}
 }
 
+// A proxy that would see its own connections redirected back to itself
+// refuses to start, naming the flag, instead of looping.
+func TestProxy_RefusesToRunAsAUidTheRedirectRulesDoNotExempt(t *testing.T) {
+	bin, err := buildProxy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := os.Getuid() + 1
+	cmd := exec.Command(bin, "--config", filepath.Join(t.TempDir(), "config.yaml"))
+	cmd.Env = []string{"SLUICE_PROXY_UID=" + strconv.Itoa(other)}
+	out, err := cmd.CombinedOutput()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 2 || !strings.Contains(string(out), "--proxy-uid") {
+		t.Errorf("as uid %d with SLUICE_PROXY_UID=%d: %v %s; want exit 2 naming --proxy-uid", os.Getuid(), other, err, out)
+	}
+	if err := checkUID(os.Getuid(), os.Getuid()); err != nil {
+		t.Errorf("the exempted uid itself: %v", err)
+	}
+	if err := checkUID(-1, os.Getuid()); err != nil {
+		t.Errorf("no redirection: %v", err)
+	}
+}
+
 func rssKiB(t *testing.T, pid int) int {
 	t.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
