@@ -143,11 +143,18 @@ func (s *namedServer) serve() error {
 	return nil
 }
 
-// drain stops accepting, waits for in-flight requests until ctx ends, then
-// closes what is left.
+// drain stops accepting, waits for in-flight requests and opaque
+// connections until ctx ends, then closes what is left.
 func (s *namedServer) drain(ctx context.Context, log *slog.Logger) {
 	if err := s.srv.Shutdown(ctx); err != nil {
 		log.Warn("Grace period over, closing connections with requests in flight", "listener", s.name, "error", err)
 		_ = s.srv.Close()
+	}
+	// Opaque TCP connections never reach the HTTP server: they get the
+	// rest of the same grace period.
+	if t, ok := s.ln.(interface{ DrainTunnels(context.Context) int }); ok {
+		if cut := t.DrainTunnels(ctx); cut > 0 {
+			log.Warn("Grace period over, closing opaque connections", "listener", s.name, "connections", cut)
+		}
 	}
 }

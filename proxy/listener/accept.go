@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -22,6 +23,7 @@ type acceptor struct {
 	originalDst func(net.Conn) (netip.AddrPort, bool)
 
 	conns     chan net.Conn
+	tunnels   tunnels
 	done      chan struct{}
 	closeOnce sync.Once
 	err       error
@@ -70,7 +72,7 @@ func (a *acceptor) Accept() (net.Conn, error) {
 }
 
 // Close stops accepting. Opaque connections already passed through go on
-// until either side closes them.
+// until either side closes them, or DrainTunnels cuts them.
 func (a *acceptor) Close() error {
 	a.closeWith(net.ErrClosed)
 	return nil
@@ -83,6 +85,11 @@ func (a *acceptor) closeWith(err error) {
 		_ = a.ln.Close()
 	})
 }
+
+// DrainTunnels waits, until ctx ends, for the opaque connections passed
+// through to end, then cuts the others and says how many. Call it after
+// Close (the HTTP server's Shutdown closes the listener).
+func (a *acceptor) DrainTunnels(ctx context.Context) int { return a.tunnels.drain(ctx) }
 
 // Addr is the listening address.
 func (a *acceptor) Addr() net.Addr { return a.ln.Addr() }

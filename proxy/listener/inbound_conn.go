@@ -163,7 +163,7 @@ func (l *InboundListener) passThrough(c net.Conn) {
 		_ = c.Close()
 		return
 	}
-	pipe(c, app)
+	l.tunnels.pipe(c, app)
 }
 
 // opaqueRequest is what authorization sees of an opaque connection: no

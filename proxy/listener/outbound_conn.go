@@ -82,7 +82,7 @@ func (l *OutboundListener) passThrough(c net.Conn, dst netip.AddrPort) {
 		_ = c.Close()
 		return
 	}
-	pipe(c, up)
+	l.tunnels.pipe(c, up)
 }
 
 // toService connects an opaque Service to one of its endpoints.
@@ -112,5 +112,5 @@ func (l *OutboundListener) toService(c net.Conn, table *config.ServiceTable) {
 		_ = c.Close()
 		return
 	}
-	pipe(c, up)
+	l.tunnels.pipe(c, up)
 }

@@ -1,6 +1,7 @@
 package listener
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -202,5 +203,58 @@ func TestInboundListener_OpaquePortsServeProtocolsWhereTheServerSpeaksFirst(t *t
 	got, err := io.ReadAll(c)
 	if string(got) != "220 greeting\r\n" {
 		t.Fatalf("got %q, %v; want the server's greeting", got, err)
+	}
+}
+
+// openTunnel opens an opaque connection through addr to an echo server and
+// sends it a first message.
+func openTunnel(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "ping"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// An opaque connection in flight lives through the drain until it ends on
+// its own; one that outlives the grace period is cut.
+func TestOutboundListener_DrainWaitsForOpaqueConnectionsThenCutsThem(t *testing.T) {
+	echo := echoServer(t, "echo:")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testProxy{store: config.NewStore()}
+	p.apply(t, oneService(""))
+	l := newOutboundListener(ln, p.store, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), redirectedFrom(echo))
+	finishing, stuck := openTunnel(t, ln.Addr().String()), openTunnel(t, ln.Addr().String())
+	waitFor(t, func() bool { l.tunnels.mu.Lock(); defer l.tunnels.mu.Unlock(); return len(l.tunnels.open) == 2 })
+	_ = l.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	cut := make(chan int, 1)
+	go func() { cut <- l.DrainTunnels(ctx) }()
+	// During the drain, the finishing connection still gets its answer.
+	_ = finishing.(*net.TCPConn).CloseWrite()
+	if got, _ := io.ReadAll(finishing); string(got) != "echo:ping" {
+		t.Fatalf("a tunnel in flight during the drain answered %q, want echo:ping", got)
+	}
+	select {
+	case n := <-cut:
+		t.Fatalf("the drain ended (%d cut) while a tunnel was still open", n)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if n := <-cut; n != 1 {
+		t.Errorf("cut %d tunnels at the end of the grace period, want 1", n)
+	}
+	if _, err := io.ReadAll(stuck); err != nil {
+		t.Errorf("the cut tunnel: %v, want a clean end of stream", err)
 	}
 }
