@@ -31,9 +31,9 @@ func (r *Reconciler) setupWatches(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Options.Workers, 1)}).
 		For(&meshv1alpha1.Canary{}).
 		// Status writes of the Deployment controller (readiness) matter,
-		// so no generation filter here.
+		// so no generation filter here; deploymentChanges drops the rest.
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.canariesOfDeployment),
-			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{}, deploymentChanges)).
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
