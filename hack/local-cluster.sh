@@ -17,6 +17,8 @@
 #   SLUICE_CLUSTER_NAME   kwok cluster name (default sluice)
 #   KWOK_WORKDIR          kwok's state, outside the clone (default ~/.cache/sluice/kwok)
 #   KUBECTL               kubectl to create the fake node with (default: the one built with the cluster)
+#   KWOK_EXTRA_ARGS       more component flags, space-separated, as kwokctl's --extra-args takes them
+#                         (e.g. "kube-controller-manager=kube-api-qps=100"); default none
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,8 +75,11 @@ up() {
     log "cluster $CLUSTER_NAME already exists (another run?); remove it with: $0 down"
     exit 1
   fi
-  local start=$SECONDS config
+  local start=$SECONDS config extra=() arg
   config=$(kwokctl_config)
+  for arg in ${KWOK_EXTRA_ARGS:-}; do
+    extra+=(--extra-args "$arg")
+  done
   log "creating cluster $CLUSTER_NAME (kwokctl log: $KWOKCTL_LOG)"
   # --kubeconfig '' keeps kwokctl away from ~/.kube/config: the cluster's
   # kubeconfig is written to its own file below.
@@ -90,6 +95,7 @@ up() {
     --extra-args "kwok-controller=cidr=$POD_CIDR" \
     --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
     --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR" \
+    "${extra[@]}" \
     --wait 2m >"$KWOKCTL_LOG" 2>&1; then
     tail -n 20 "$KWOKCTL_LOG" >&2
     log "kwokctl create cluster failed; clean up with: $0 down"

@@ -20,9 +20,11 @@ type cluster struct {
 	workdir    string // KWOK_WORKDIR of this cluster
 	kubectl    string
 	kubeconfig string
+	// extraArgs are more component flags for kwokctl (KWOK_EXTRA_ARGS).
+	extraArgs string
 }
 
-func newCluster(root string) (*cluster, error) {
+func newCluster(root string, controllerManagerQPS int) (*cluster, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return nil, err
@@ -32,17 +34,27 @@ func newCluster(root string) (*cluster, error) {
 		return nil, err
 	}
 	return &cluster{
-		root:    root,
-		workdir: filepath.Join(cache, "sluice", "bench-canary", "kwok"),
-		kubectl: filepath.Join(strings.TrimSpace(binDir), "kubectl"),
+		root:      root,
+		workdir:   filepath.Join(cache, "sluice", "bench-canary", "kwok"),
+		kubectl:   filepath.Join(strings.TrimSpace(binDir), "kubectl"),
+		extraArgs: controllerManagerArgs(controllerManagerQPS),
 	}, nil
 }
 
 // script runs hack/local-cluster.sh with this cluster's name and workdir.
 func (c *cluster) script(ctx context.Context, verb string) (string, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.root, "hack/local-cluster.sh"), verb)
-	cmd.Env = append(os.Environ(), "SLUICE_CLUSTER_NAME="+clusterName, "KWOK_WORKDIR="+c.workdir)
+	cmd.Env = append(os.Environ(), "SLUICE_CLUSTER_NAME="+clusterName, "KWOK_WORKDIR="+c.workdir, "KWOK_EXTRA_ARGS="+c.extraArgs)
 	return output(cmd)
+}
+
+// controllerManagerArgs are the kwokctl extra args that give the
+// controller-manager qps requests per second (burst twice that); none for 0.
+func controllerManagerArgs(qps int) string {
+	if qps == 0 {
+		return ""
+	}
+	return fmt.Sprintf("kube-controller-manager=kube-api-qps=%d kube-controller-manager=kube-api-burst=%d", qps, 2*qps)
 }
 
 func (c *cluster) exists() bool {

@@ -27,7 +27,13 @@ func main() {
 	flag.IntVar(&opts.n, "n", 300, "number of Deployments and Canaries")
 	flag.DurationVar(&opts.timeout, "timeout", 20*time.Minute, "bound on each wait (all Initialized, all Succeeded)")
 	flag.DurationVar(&opts.idle, "idle", 30*time.Second, "how long the idle window is measured")
+	flag.IntVar(&opts.controllerManagerQPS, "controller-manager-qps", 0,
+		"the cluster's kube-controller-manager --kube-api-qps (burst twice that); 0: Kubernetes' default, 20")
 	flag.Parse()
+	if opts.controllerManagerQPS < 0 {
+		fmt.Fprintln(os.Stderr, "--controller-manager-qps must not be negative")
+		os.Exit(2)
+	}
 	if opts.n < 1 {
 		fmt.Fprintln(os.Stderr, "--n must be at least 1")
 		os.Exit(2)

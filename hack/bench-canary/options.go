@@ -7,4 +7,7 @@ type options struct {
 	n       int
 	timeout time.Duration
 	idle    time.Duration
+	// controllerManagerQPS raises the cluster's kube-controller-manager
+	// --kube-api-qps (burst twice that); 0 keeps Kubernetes' default (20).
+	controllerManagerQPS int
 }

@@ -50,6 +50,11 @@ func printReport(w io.Writer, r result) {
 	}
 	_, _ = fmt.Fprintln(tw, "measure\tSluice\tFlagger (N=300)\tgoal\tresult")
 	_, _ = fmt.Fprintf(tw, "N\t%d\t%d\t\t\n", r.n, flaggerN)
+	cmQPS := "20 (default)"
+	if r.controllerManagerQPS > 0 {
+		cmQPS = fmt.Sprintf("%d, burst %d", r.controllerManagerQPS, 2*r.controllerManagerQPS)
+	}
+	_, _ = fmt.Fprintf(tw, "cluster: kube-controller-manager --kube-api-qps\t%s\t?\t\t\n", cmQPS)
 	_, _ = fmt.Fprintf(tw, "wall: created -> all Initialized\t%s\t-\t\t\n", r.toInitialized.Round(100*time.Millisecond))
 	succeeded := r.toSucceeded.Round(100 * time.Millisecond).String()
 	if r.timedOut {
@@ -70,6 +75,10 @@ func printReport(w io.Writer, r result) {
 	_, _ = fmt.Fprintf(tw, "reconciles/s idle | progressing\t%.2f | %.2f\t-\t\t\n",
 		r.idle.reconcilesPerSecond(), r.progressed.reconcilesPerSecond())
 	_, _ = fmt.Fprintf(tw, "p99 reconcile latency idle | progressing\t%s | %s\t-\t\t\n", p99(r.idle), p99(r.progressed))
+	if r.clusterThrottled >= 0 {
+		_, _ = fmt.Fprintf(tw, "controller-manager requests' wait in its rate limiter while progressing (summed)\t%s\t-\t\t\n",
+			r.clusterThrottled.Round(time.Second))
+	}
 	_, _ = fmt.Fprintf(tw, "Prometheus queries per analysis step\t0 (no metrics in this shape)\t0\t\t\n")
 	_ = tw.Flush()
 }

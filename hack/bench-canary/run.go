@@ -31,6 +31,12 @@ type result struct {
 	toSucceeded      time.Duration // images changed -> all Succeeded
 	idle, progressed window
 	timedOut         bool // not all Succeeded within --timeout
+	// controllerManagerQPS is the cluster's setting (0: the default, 20).
+	controllerManagerQPS int
+	// clusterThrottled is how long the controller-manager's requests waited
+	// in its client rate limiter while the rollouts ran, summed over its
+	// concurrent workers; -1 when it could not be read.
+	clusterThrottled time.Duration
 }
 
 // run does the whole bench; the cluster and the manager are removed on every
@@ -40,7 +46,7 @@ func run(ctx context.Context, opts options) (res result, err error) {
 	if err != nil {
 		return res, err
 	}
-	c, err := newCluster(root)
+	c, err := newCluster(root, opts.controllerManagerQPS)
 	if err != nil {
 		return res, err
 	}
@@ -74,7 +80,7 @@ func run(ctx context.Context, opts options) (res result, err error) {
 
 // measure creates the workload and times the two phases of the shape.
 func measure(ctx context.Context, c *cluster, m *manager, opts options) (result, error) {
-	res := result{n: opts.n}
+	res := result{n: opts.n, controllerManagerQPS: opts.controllerManagerQPS, clusterThrottled: -1}
 	logf("creating %d Deployments and Canaries", opts.n)
 	start := time.Now()
 	if err := createWorkload(ctx, c, opts.n); err != nil {
@@ -101,6 +107,7 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 	}
 	res.idle = between(idleStart, idleEnd)
 
+	throttleStart, throttleErr := c.controllerManagerThrottle()
 	logf("changing every image")
 	if err := changeImages(ctx, c, opts.n); err != nil {
 		return res, err
@@ -117,6 +124,11 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 		return res, errors.Join(waitErr, err)
 	}
 	res.progressed = between(idleEnd, progressEnd)
+	if throttleEnd, err := c.controllerManagerThrottle(); err == nil && throttleErr == nil {
+		res.clusterThrottled = throttleEnd - throttleStart
+	} else {
+		logf("controller-manager throttling not measured: %v", errors.Join(throttleErr, err))
+	}
 	res.toSucceeded = res.progressed.wall
 	res.timedOut = waitErr != nil
 	return res, waitErr
