@@ -36,6 +36,9 @@ const maxReplayBody = 64 << 10
 // of the exchange's destination, sends the request over HTTP/1.1 or h2c as the
 // endpoint speaks, and retries within the route's policy and budget.
 type upstream struct {
+	// fast serves plaintext HTTP/1.1 requests that need nothing of the
+	// Transport; http1 serves the others (see fastEligible).
+	fast  *http1Client
 	http1 *http.Transport
 	h2c   *http.Transport
 	// direction and metrics count retries and ejections; metrics may be nil.
@@ -61,7 +64,7 @@ var _ http.RoundTripper = (*upstream)(nil)
 const UpstreamIdleConnsPerHost = 256
 
 func newUpstream(dir metrics.Direction, rec *metrics.Recorder) *upstream {
-	return &upstream{http1: newTransport(false), h2c: newTransport(true), direction: dir, metrics: rec}
+	return &upstream{fast: newHTTP1Client(), http1: newTransport(false), h2c: newTransport(true), direction: dir, metrics: rec}
 }
 
 func newTransport(h2c bool) *http.Transport {
@@ -88,6 +91,7 @@ func newTransport(h2c bool) *http.Transport {
 
 // CloseIdleConnections closes the kept-alive upstream connections.
 func (u *upstream) CloseIdleConnections() {
+	u.fast.CloseIdleConnections()
 	u.http1.CloseIdleConnections()
 	u.h2c.CloseIdleConnections()
 	u.meshed.Range(func(_, t any) bool {
@@ -104,6 +108,9 @@ func (u *upstream) transportFor(req *http.Request, ep *balancing.Endpoint) (http
 		req.URL.Scheme = "http"
 		if ep.Protocol == string(config.ProtocolH2) || ep.Protocol == string(config.ProtocolGRPC) {
 			return u.h2c, nil
+		}
+		if fastEligible(req) {
+			return u.fast, nil
 		}
 		return u.http1, nil
 	}
