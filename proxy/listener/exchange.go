@@ -26,7 +26,11 @@ type exchange struct {
 type exchangeKey struct{}
 
 func withExchange(r *http.Request, ex *exchange) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
+	return r.WithContext(withExchangeContext(r.Context(), ex))
+}
+
+func withExchangeContext(ctx context.Context, ex *exchange) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, ex)
 }
 
 func exchangeOf(ctx context.Context) *exchange {

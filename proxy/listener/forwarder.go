@@ -78,6 +78,10 @@ func (f *forwarder) forward(w http.ResponseWriter, r *http.Request, ex *exchange
 		key.TLS = key.TLS || ex.tls
 		f.observe(key, start)
 	}()
+	if relayEligible(r) {
+		f.relay(w, r, ex)
+		return
+	}
 	f.proxy.ServeHTTP(w, withExchange(r, ex))
 }
 
