@@ -76,6 +76,7 @@ type Reconciler struct {
 	checkers  analysis.Checkers
 	hooks     *hooks.Caller
 	slots     slots
+	versions  versions
 	wake      chan queuedWake
 }
 
@@ -95,13 +96,12 @@ type Reconciler struct {
 // and writes its status once, in a defer.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	started := time.Now()
-	// The Canary is read from the API server, not the cache: the pass acts
-	// on what status says (weights, schedule, the action annotation), and a
-	// stale copy right after our own write would step or act twice.
+	// Never a copy older than our own last write (see versions).
 	var c meshv1alpha1.Canary
-	if err := r.APIReader.Get(ctx, req.NamespacedName, &c); err != nil {
+	if err := r.readCanary(ctx, req.NamespacedName, &c); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			r.slots.release(req.NamespacedName)
+			r.versions.forget(req.NamespacedName)
 			forgetMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -114,6 +114,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	s.base = base
 	defer func() {
 		retErr = kerrors.NewAggregate([]error{retErr, r.finishStatus(ctx, s, base, retErr == nil)})
+		r.wroteCanary(s.canary)
 		observeMetrics(s.canary, time.Since(started))
 		if retErr == nil && s.phase() != base.Status.Phase && holdsSlot(base.Status.Phase) && !holdsSlot(s.phase()) {
 			r.wakeQueued(ctx, c.Namespace)
