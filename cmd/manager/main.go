@@ -78,6 +78,7 @@ func run(opts options) error {
 			TLSOpts: tlsOpts,
 		}),
 		HealthProbeBindAddress:  opts.probeAddr,
+		PprofBindAddress:        opts.pprofAddr,
 		LeaderElection:          opts.enableLeaderElection,
 		LeaderElectionID:        "leader.mesh.sluice.dev",
 		LeaderElectionNamespace: opts.leaderElectionNS,

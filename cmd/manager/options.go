@@ -27,6 +27,7 @@ type options struct {
 	metricsAddr          string
 	secureMetrics        bool
 	probeAddr            string
+	pprofAddr            string
 	enableLeaderElection bool
 	leaderElectionNS     string
 	namespace            string
@@ -75,6 +76,7 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.BoolVar(&o.secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS, allowing only authenticated and authorized callers (TokenReview/SubjectAccessReview).")
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "Address the /healthz and /readyz probes bind to.")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address Go's /debug/pprof profiles are served on, to find where the manager spends its time; \"0\" disables them.")
 	fs.BoolVar(&o.enableLeaderElection, "leader-elect", true,
 		"Elect a leader so only one manager replica reconciles at a time.")
 	fs.StringVar(&o.leaderElectionNS, "leader-election-namespace", "",

@@ -29,6 +29,7 @@ func main() {
 	flag.DurationVar(&opts.idle, "idle", 30*time.Second, "how long the idle window is measured")
 	flag.IntVar(&opts.controllerManagerQPS, "controller-manager-qps", 0,
 		"the cluster's kube-controller-manager --kube-api-qps (burst twice that); 0: Kubernetes' default, 20")
+	flag.StringVar(&opts.profile, "cpu-profile", "", "write the manager's CPU profile of the first minute of the rollouts to this file")
 	flag.Parse()
 	if opts.controllerManagerQPS < 0 {
 		fmt.Fprintln(os.Stderr, "--controller-manager-qps must not be negative")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ type manager struct {
 	cmd         *exec.Cmd
 	metricsAddr string
 	probeAddr   string
+	pprofAddr   string
 	logPath     string
 	exited      chan struct{}
 }
@@ -38,7 +40,11 @@ func startManager(ctx context.Context, root, workdir, kubeconfig string) (*manag
 	if err != nil {
 		return nil, err
 	}
-	m := &manager{metricsAddr: metricsAddr, probeAddr: probeAddr, logPath: filepath.Join(workdir, "manager.log"), exited: make(chan struct{})}
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	m := &manager{metricsAddr: metricsAddr, probeAddr: probeAddr, pprofAddr: pprofAddr, logPath: filepath.Join(workdir, "manager.log"), exited: make(chan struct{})}
 	logFile, err := os.Create(m.logPath)
 	if err != nil {
 		return nil, err
@@ -50,6 +56,7 @@ func startManager(ctx context.Context, root, workdir, kubeconfig string) (*manag
 		"--metrics-secure=false",
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
+		"--pprof-bind-address", pprofAddr,
 	)
 	m.cmd.Stdout, m.cmd.Stderr = logFile, logFile
 	if err := m.cmd.Start(); err != nil {
@@ -96,6 +103,33 @@ func (m *manager) stop() {
 		_ = m.cmd.Process.Kill()
 		<-m.exited
 	}
+}
+
+// cpuProfile records the manager's CPU profile for d into path (for
+// `go tool pprof`), to see where a run's CPU goes.
+func (m *manager) cpuProfile(ctx context.Context, d time.Duration, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", m.pprofAddr, int(d.Seconds())), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("CPU profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // freeAddr picks a free loopback port for one of the manager's listeners.

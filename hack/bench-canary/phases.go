@@ -50,3 +50,45 @@ func countPhases(lines string) map[string]int {
 	}
 	return count
 }
+
+// waitClusterSettled waits until the cluster's own controllers are done with
+// the bootstrap: every Deployment has as many pods as it asks for (the
+// targets scaled to zero have none left). The idle window starts then, so
+// that it measures an idle manager, not one still hearing the
+// controller-manager catch up.
+func waitClusterSettled(ctx context.Context, c *cluster, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		out, err := c.run(ctx, nil, "-n", benchNamespace, "get", "deployments", "-o",
+			`jsonpath={range .items[*]}{.spec.replicas} {.status.replicas}{"\n"}{end}`)
+		if err == nil && unsettled(out) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the cluster to settle: %w (%d Deployments still scaling)", ctx.Err(), unsettled(out))
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// unsettled counts the lines "<spec.replicas> <status.replicas>" whose two
+// numbers differ (an absent status.replicas is 0).
+func unsettled(lines string) int {
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		status := "0"
+		if len(f) > 1 {
+			status = f[1]
+		}
+		if f[0] != status {
+			n++
+		}
+	}
+	return n
+}

@@ -15,3 +15,12 @@ func TestCountPhasesCountsCanariesWithoutAPhase(t *testing.T) {
 		t.Fatalf("countPhases of an empty list = %v, want nothing", got)
 	}
 }
+
+func TestUnsettled(t *testing.T) {
+	if got := unsettled("1 1\n0\n0 0\n1 2\n0 1\n"); got != 2 {
+		t.Errorf("unsettled = %d, want 2 (one with an old pod left, one not scaled down yet)", got)
+	}
+	if got := unsettled(""); got != 0 {
+		t.Errorf("no Deployments: %d unsettled, want 0", got)
+	}
+}

@@ -91,7 +91,11 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 	}
 	res.toInitialized = time.Since(start)
 
-	logf("all Initialized in %s; measuring idle for %s", res.toInitialized.Round(time.Second), opts.idle)
+	logf("all Initialized in %s; waiting for the cluster to settle", res.toInitialized.Round(time.Second))
+	if err := waitClusterSettled(ctx, c, opts.timeout); err != nil {
+		return res, err
+	}
+	logf("settled; measuring idle for %s", opts.idle)
 	idleStart, err := snapshot(m)
 	if err != nil {
 		return res, err
@@ -113,6 +117,15 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 		return res, err
 	}
 	logf("every image changed in %s", time.Since(idleEnd.proc.at).Round(100*time.Millisecond))
+	if opts.profile != "" {
+		go func() {
+			if err := m.cpuProfile(ctx, time.Minute, opts.profile); err != nil {
+				logf("CPU profile not written: %v", err)
+				return
+			}
+			logf("CPU profile of the first minute written to %s", opts.profile)
+		}()
+	}
 	// On timeout the window is still measured, so the table shows how far
 	// the run got (main prints it beside the error).
 	waitErr := waitAllPhase(ctx, c, opts.n, "Succeeded", opts.timeout)
