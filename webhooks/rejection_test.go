@@ -31,6 +31,32 @@ func expectRejectedByWebhook(t *testing.T, err error, webhook, fieldPath string)
 	}
 }
 
+// rejection is one way to break a valid object that only our validating
+// webhook catches, and the field its rejection must name.
+type rejection[T client.Object] struct {
+	name, field string
+	invalidate  func(T)
+}
+
+// expectRejections creates, for each case, a fresh valid object broken by
+// it and expects webhook to reject it naming the field; then the unbroken
+// object must be accepted, so that every case fails for its own reason.
+func expectRejections[T client.Object](t *testing.T, valid func() T, webhook string, cases []rejection[T]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			obj := valid()
+			tt.invalidate(obj)
+			expectRejectedByWebhook(t, env.Client.Create(context.Background(), obj), webhook, tt.field)
+		})
+	}
+	t.Run("the unbroken object is accepted", func(t *testing.T) {
+		if err := env.Client.Create(context.Background(), valid()); err != nil {
+			t.Fatalf("valid object rejected: %v", err)
+		}
+	})
+}
+
 // createFromYAML creates the object of a YAML document in namespace ns (unless cluster-scoped), as kubectl would
 // send it: unlike a typed client, it keeps the user's spelling of durations and quantities.
 func createFromYAML(t *testing.T, c client.Client, ns, doc string) *unstructured.Unstructured {

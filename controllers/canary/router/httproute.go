@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -76,12 +75,9 @@ func (r *HTTPRouteRouter) Reconcile(ctx context.Context, c *meshv1alpha1.Canary)
 	if err := r.services.Reconcile(ctx, c); err != nil {
 		return err
 	}
-	current, err := r.Routes(ctx, c)
-	if err != nil && !apierrors.IsNotFound(err) && !isUnreadable(err) {
-		return err
-	}
+	current, err := keptSplit(r.Routes(ctx, c))
 	if err != nil {
-		current = AllPrimary
+		return err
 	}
 	return r.apply(ctx, c, current.sanitizedFor(c, true, r.canMirror()))
 }

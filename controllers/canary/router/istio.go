@@ -7,7 +7,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	istiov1 "istio.io/api/networking/v1"
 	istionetworkingv1 "istio.io/client-go/pkg/apis/networking/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -48,12 +47,9 @@ func (r *IstioRouter) Reconcile(ctx context.Context, c *meshv1alpha1.Canary) err
 			return err
 		}
 	}
-	current, err := r.Routes(ctx, c)
-	if err != nil && !apierrors.IsNotFound(err) && !isUnreadable(err) {
-		return err
-	}
+	current, err := keptSplit(r.Routes(ctx, c))
 	if err != nil {
-		current = AllPrimary
+		return err
 	}
 	return applyObject(ctx, r.client, virtualService(c, current.sanitizedFor(c, true, true)))
 }

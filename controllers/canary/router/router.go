@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
@@ -160,4 +161,18 @@ func unreadable(format string, args ...any) error {
 func isUnreadable(err error) bool {
 	var u *errUnreadable
 	return errors.As(err, &u)
+}
+
+// keptSplit is the split a Reconcile rewrites the route object with, from
+// what Routes read: the current one, so a spec change never moves traffic,
+// or all to the primary when there is no object or none we wrote.
+func keptSplit(current Routes, err error) (Routes, error) {
+	switch {
+	case err == nil:
+		return current, nil
+	case apierrors.IsNotFound(err), isUnreadable(err):
+		return AllPrimary, nil
+	default:
+		return Routes{}, err
+	}
 }

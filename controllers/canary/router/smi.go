@@ -4,7 +4,6 @@ import (
 	"context"
 
 	splitv1alpha2 "github.com/servicemeshinterface/smi-sdk-go/pkg/apis/split/v1alpha2"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,12 +29,9 @@ func (r *SMIRouter) Reconcile(ctx context.Context, c *meshv1alpha1.Canary) error
 	if err := r.services.Reconcile(ctx, c); err != nil {
 		return err
 	}
-	current, err := r.Routes(ctx, c)
-	if err != nil && !apierrors.IsNotFound(err) && !isUnreadable(err) {
-		return err
-	}
+	current, err := keptSplit(r.Routes(ctx, c))
 	if err != nil {
-		current = AllPrimary
+		return err
 	}
 	return applyObject(ctx, r.client, trafficSplit(c, current.sanitizedFor(c, false, false)))
 }
