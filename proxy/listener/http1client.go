@@ -236,10 +236,7 @@ func (conn *upstreamConn) roundTrip(ctx context.Context, req *http.Request) (*ht
 }
 
 func (conn *upstreamConn) exchange(ctx context.Context, req *http.Request) (*http.Response, error) {
-	if err := req.Write(conn.bw); err != nil {
-		return nil, err
-	}
-	if err := conn.bw.Flush(); err != nil {
+	if err := writeRequest(conn.bw, req); err != nil {
 		return nil, err
 	}
 	for {

@@ -145,24 +145,30 @@ func outgoingHeader(r *http.Request) http.Header {
 	}
 	// Extend the client's X-Forwarded-For chain rather than restart it: in a
 	// mesh the previous hop is usually another proxy.
+	// One backing array for the values the proxy adds.
+	added := make([]string, 5)
+	value := func(i int, v string) []string {
+		added[i] = v
+		return added[i : i+1 : i+1]
+	}
 	if clientIP, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if prior := r.Header["X-Forwarded-For"]; len(prior) > 0 {
 			clientIP = strings.Join(prior, ", ") + ", " + clientIP
 		}
-		out["X-Forwarded-For"] = []string{clientIP}
+		out["X-Forwarded-For"] = value(0, clientIP)
 	}
-	out["X-Forwarded-Host"] = []string{r.Host}
+	out["X-Forwarded-Host"] = value(1, r.Host)
 	proto := "http"
 	if r.TLS != nil {
 		proto = "https"
 	}
-	out["X-Forwarded-Proto"] = []string{proto}
+	out["X-Forwarded-Proto"] = value(2, proto)
 	if _, ok := out["User-Agent"]; !ok {
 		// Not Go's default User-Agent: the backend sees the client's, or none.
-		out["User-Agent"] = []string{""}
+		out["User-Agent"] = value(3, "")
 	}
 	if out.Get(requestIDHeader) == "" {
-		out[requestIDHeader] = []string{newRequestID()}
+		out[requestIDHeader] = value(4, newRequestID())
 	}
 	return out
 }
@@ -210,7 +216,8 @@ func isHex(c byte) bool {
 
 func isEventStream(h http.Header) bool {
 	ct := h.Get("Content-Type")
-	if ct == "" {
+	// Parsing allocates: only a type that starts like it can be it.
+	if len(ct) < len("text/event-stream") || !strings.EqualFold(ct[:len("text/event-stream")], "text/event-stream") {
 		return false
 	}
 	base, _, _ := mime.ParseMediaType(ct)
@@ -220,8 +227,9 @@ func isEventStream(h http.Header) bool {
 // copyBody copies a response body, flushing after every write when it
 // streams.
 func copyBody(w http.ResponseWriter, body io.Reader, flush bool) error {
-	buf := copyBuffers.Get()
-	defer copyBuffers.Put(buf)
+	bp := copyBuffers.pool.Get().(*[]byte)
+	defer copyBuffers.pool.Put(bp)
+	buf := *bp
 	var rc *http.ResponseController
 	if flush {
 		rc = http.NewResponseController(w)
