@@ -215,7 +215,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if len(r.Options.SelectorLabels) == 0 {
 		r.Options.SelectorLabels = router.DefaultSelectorLabels
 	}
-	r.workloads = workload.New(r.Client, workload.Options{SelectorLabels: r.Options.SelectorLabels, Reader: r.APIReader})
+	r.workloads = workload.New(r.Client, workload.Options{SelectorLabels: r.Options.SelectorLabels, Reader: r.APIReader, Cache: r.Client})
 	r.hooks = hooks.NewCaller(r.Options.HTTPClient)
 	r.wake = make(chan queuedWake, 1024)
 	return r.setupWatches(mgr)

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
@@ -85,6 +86,7 @@ func (w *Workloads) EnsurePrimary(ctx context.Context, c *meshv1alpha1.Canary) (
 	if err := apply(ctx, w.client, desired, applied); err != nil {
 		return Primary{}, err
 	}
+	w.wroteDeployment(client.ObjectKeyFromObject(applied), applied.Generation)
 	if c.Spec.AutoscalerRef != nil {
 		if err := w.ensureAutoscaler(ctx, c); err != nil {
 			return Primary{}, err
@@ -100,7 +102,7 @@ func (w *Workloads) EnsurePrimary(ctx context.Context, c *meshv1alpha1.Canary) (
 func (w *Workloads) PrimaryStatus(ctx context.Context, c *meshv1alpha1.Canary) (Primary, error) {
 	d := &appsv1.Deployment{}
 	key := types.NamespacedName{Namespace: c.Namespace, Name: PrimaryName(c)}
-	if err := w.reader.Get(ctx, key, d); err != nil {
+	if err := w.getDeployment(ctx, key, d); err != nil {
 		return Primary{}, fmt.Errorf("read primary Deployment %s: %w", key, err)
 	}
 	return primaryStatus(c, d), nil
@@ -122,7 +124,7 @@ func primaryStatus(c *meshv1alpha1.Canary, d *appsv1.Deployment) Primary {
 func (w *Workloads) readPrimary(ctx context.Context, c *meshv1alpha1.Canary) (*appsv1.Deployment, error) {
 	d := &appsv1.Deployment{}
 	key := types.NamespacedName{Namespace: c.Namespace, Name: PrimaryName(c)}
-	if err := w.reader.Get(ctx, key, d); err != nil {
+	if err := w.getDeployment(ctx, key, d); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}

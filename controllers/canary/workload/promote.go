@@ -3,6 +3,9 @@ package workload
 import (
 	"context"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
 )
 
@@ -34,5 +37,10 @@ func (w *Workloads) Promote(ctx context.Context, c *meshv1alpha1.Canary) error {
 		return err
 	}
 	template := primaryTemplate(target.Spec.Template, sel, configs)
-	return apply(ctx, w.client, buildPrimary(c, target, sel, template, &target.Spec, existing), nil)
+	applied := &appsv1.Deployment{}
+	if err := apply(ctx, w.client, buildPrimary(c, target, sel, template, &target.Spec, existing), applied); err != nil {
+		return err
+	}
+	w.wroteDeployment(client.ObjectKeyFromObject(applied), applied.Generation)
+	return nil
 }

@@ -27,5 +27,6 @@ func (w *Workloads) ScaleTarget(ctx context.Context, c *meshv1alpha1.Canary, rep
 	if err := w.client.Patch(ctx, target, patch, client.FieldOwner(FieldManager)); err != nil {
 		return fmt.Errorf("scale target Deployment %s/%s to %d: %w", target.Namespace, target.Name, replicas, err)
 	}
+	w.wroteDeployment(client.ObjectKeyFromObject(target), target.Generation)
 	return nil
 }

@@ -20,7 +20,7 @@ func (w *Workloads) target(ctx context.Context, c *meshv1alpha1.Canary) (*appsv1
 	}
 	d := &appsv1.Deployment{}
 	key := types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.TargetRef.Name}
-	if err := w.reader.Get(ctx, key, d); err != nil {
+	if err := w.getDeployment(ctx, key, d); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("target Deployment %s: %w", key, ErrTargetNotFound)
 		}

@@ -69,6 +69,10 @@ type Options struct {
 	// read just after ScaleTarget could still show zero replicas and look
 	// ready). Default: the client.
 	Reader client.Reader
+	// Cache, when set with Reader, serves Deployment reads once it holds
+	// our own last write to them (see generations): pass the manager's
+	// cached client, which watches Deployments anyway.
+	Cache client.Reader
 }
 
 // Workloads does the workload side of a Canary's lifecycle. It keeps no
@@ -76,12 +80,14 @@ type Options struct {
 type Workloads struct {
 	client         client.Client
 	reader         client.Reader
+	cache          client.Reader
+	generations    generations
 	selectorLabels []string
 }
 
 // New returns Workloads writing through c.
 func New(c client.Client, opts Options) *Workloads {
-	w := &Workloads{client: c, reader: opts.Reader, selectorLabels: opts.SelectorLabels}
+	w := &Workloads{client: c, reader: opts.Reader, cache: opts.Cache, selectorLabels: opts.SelectorLabels}
 	if w.reader == nil {
 		w.reader = c
 	}
