@@ -135,6 +135,13 @@ func (c *http1Client) CloseIdleConnections() {
 	})
 }
 
+// probeAfterIdle is how long a connection may sit idle before it is checked
+// for a close by the endpoint before reuse. Endpoints time idle connections
+// out after seconds (Node.js: 5 s), and a connection busy a moment ago is
+// almost always still open; the resend of idempotent requests covers the
+// rest.
+const probeAfterIdle = 250 * time.Millisecond
+
 // connPool is the idle connections to one endpoint, most recent last: the
 // warmest is reused first, and the coldest age out.
 type connPool struct {
@@ -150,12 +157,19 @@ func (p *connPool) get(ctx context.Context, c *http1Client) (*upstreamConn, erro
 		conn := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
-		if now.Sub(conn.idleSince) < c.idleTimeout {
-			p.mu.Unlock()
-			conn.reused = true
-			return conn, nil
+		idle := now.Sub(conn.idleSince)
+		if idle >= c.idleTimeout {
+			_ = conn.Close()
+			continue
 		}
-		_ = conn.Close()
+		p.mu.Unlock()
+		if idle >= probeAfterIdle && peerClosed(conn.Conn) {
+			_ = conn.Close()
+			p.mu.Lock()
+			continue
+		}
+		conn.reused = true
+		return conn, nil
 	}
 	p.mu.Unlock()
 	nc, err := c.dialer.DialContext(ctx, "tcp", p.addr)

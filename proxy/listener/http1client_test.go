@@ -256,3 +256,31 @@ func TestHTTP1Client_RelaysInformationalResponsesThroughTheTrace(t *testing.T) {
 		t.Errorf("early hints seen %q", hints)
 	}
 }
+
+// TestHTTP1Client_POSTAfterTheEndpointTimedTheConnectionOut: a POST cannot
+// be sent twice, so a connection the endpoint closed while idle (Node.js
+// does after 5 s) must be noticed before the POST is written to it.
+func TestHTTP1Client_POSTAfterTheEndpointTimedTheConnectionOut(t *testing.T) {
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			_, _ = w.Write(body)
+		}),
+		IdleTimeout: 50 * time.Millisecond,
+	}
+	addr := serve(t, srv)
+	c := newHTTP1Client()
+	t.Cleanup(c.CloseIdleConnections)
+	fastGet(t, c, context.Background(), addr, "/")
+	time.Sleep(probeAfterIdle + 100*time.Millisecond) // the endpoint closes it meanwhile
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader("order"))
+	resp, err := c.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("POST on a timed-out connection: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if string(body) != "order" {
+		t.Errorf("POST answered %q", body)
+	}
+}
