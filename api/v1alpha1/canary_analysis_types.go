@@ -75,8 +75,8 @@ type CanaryAnalysis struct {
 	StepWeights []int32 `json:"stepWeights,omitempty"`
 
 	// StepWeightPromotion, when set, moves traffic back to the promoted
-	// primary in steps of this many percent (phase Promoting) instead of all
-	// at once. Default: all at once.
+	// primary in steps of this many percent, each weight held for one
+	// interval (phase Promoting), instead of all at once. Default: all at once.
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=100

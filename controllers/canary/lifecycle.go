@@ -353,9 +353,10 @@ func (r *Reconciler) stepPromotion(ctx context.Context, s *scope) (ctrl.Result, 
 	c := s.canary
 	st := &c.Status
 	step := c.Spec.Analysis.StepWeightPromotion
-	if step == nil || strategyOf(c.Spec.Analysis) != canaryWeights || st.CanaryWeight <= *step {
+	if step == nil || strategyOf(c.Spec.Analysis) != canaryWeights || st.CanaryWeight == 0 {
 		return ctrl.Result{}, false, nil
 	}
+	// Every weight, the last one before 0 included, holds for one interval.
 	interval := analysisInterval(c)
 	if st.LastAnalysisTime != nil {
 		if wait := untilDue(st.LastAnalysisTime.Time, interval, s.now); wait > 0 {
@@ -363,6 +364,9 @@ func (r *Reconciler) stepPromotion(ctx context.Context, s *scope) (ctrl.Result, 
 			s.halt = true
 			return ctrl.Result{RequeueAfter: wait}, true, nil
 		}
+	}
+	if st.CanaryWeight <= *step {
+		return ctrl.Result{}, false, nil // the last step: all traffic to the primary
 	}
 	w := st.CanaryWeight - *step
 	if err := r.setWeight(ctx, s, runRoutes(c, w), w); err != nil {

@@ -115,6 +115,7 @@ func TestCanary_StepWeightPromotionMovesTrafficBackInSteps(t *testing.T) {
 	g.Eventually(s.state).Should(Equal("Promoting/50"))
 	s.tick(time.Minute)
 	g.Eventually(s.state).Should(Equal("Promoting/20"))
+	g.Consistently(s.state, time.Second).Should(Equal("Promoting/20"), "the last step holds for an interval too")
 	s.tick(time.Minute)
 	g.Eventually(s.state).Should(Equal("Succeeded/0"))
 	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
