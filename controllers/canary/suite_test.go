@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -33,6 +34,9 @@ import (
 var env *kubeapi.Env
 
 func TestMain(m *testing.M) {
+	// Quiet unless asked: without any logger controller-runtime prints a
+	// stack trace into every failure's output, hiding the failure.
+	ctrl.SetLogger(logr.Discard())
 	if os.Getenv("CANARY_TEST_LOGS") != "" {
 		ctrl.SetLogger(zap.New(zap.UseDevMode(true)))
 	}
