@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
@@ -190,12 +191,18 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alp
 	if s.removed || equality.Semantic.DeepEqual(base.Status, c.Status) {
 		return nil
 	}
-	if err := r.Client.Status().Patch(ctx, c, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+	// The patch is computed from the status alone: marshalling and diffing
+	// the whole object on every pass was the manager's biggest cost at scale.
+	meta := metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, ResourceVersion: c.ResourceVersion}
+	before := &meshv1alpha1.Canary{ObjectMeta: meta, Status: base.Status}
+	after := &meshv1alpha1.Canary{ObjectMeta: meta, Status: c.Status}
+	if err := r.Client.Status().Patch(ctx, after, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil
 		}
 		return fmt.Errorf("patch status of Canary %s/%s: %w", c.Namespace, c.Name, err)
 	}
+	c.ResourceVersion = after.ResourceVersion
 	return nil
 }
 
