@@ -89,7 +89,7 @@ func (r *Reconciler) awaitCanary(ctx context.Context, s *scope) (ctrl.Result, bo
 		return ctrl.Result{}, true, r.rollback(ctx, s, meshv1alpha1.ReasonProgressDeadlineExceeded,
 			fmt.Sprintf("canary not ready within the progress deadline %s: %s", deadline, why))
 	}
-	s.detail = "waiting for the canary: " + why
+	s.detail = waitingFor(s.canary.Spec.TargetRef.Name)
 	s.halt = true
 	return ctrl.Result{RequeueAfter: deadline - s.now.Sub(since)}, true, nil
 }

@@ -332,7 +332,7 @@ func (r *Reconciler) awaitPrimary(ctx context.Context, s *scope) (ctrl.Result, e
 // waiting: unlike a canary that never gets ready, there is nothing to roll
 // back to that would serve better, and serving says what still serves.
 func (r *Reconciler) waitForPrimary(ctx context.Context, s *scope, primary workload.Primary, serving string) (ctrl.Result, error) {
-	s.detail = "waiting for the primary: " + primary.NotReady
+	s.detail = waitingFor(primary.Name)
 	s.halt = true
 	deadline := progressDeadline(s.canary)
 	late := s.now.Sub(s.since())

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -148,6 +149,9 @@ func TestCanary_PrimaryNeverReadyKeepsTheTargetServing(t *testing.T) {
 	g.Consistently(apexSelector, time.Second).Should(Equal("app"), "the apex Service keeps serving the target's pods")
 	g.Expect(s.replicas("app")()).To(Equal(int32(2)))
 	g.Expect(s.condition(meshv1alpha1.ConditionReady)).To(Equal("False/Progressing"))
+	reconciling := meta.FindStatusCondition(s.canary().Status.Conditions, meshv1alpha1.ConditionReconciling)
+	g.Expect(reconciling).NotTo(BeNil())
+	g.Expect(reconciling.Message).To(ContainSubstring("kubectl rollout status deployment/app-primary"), "says what it waits for and where to look")
 
 	s.tick(61 * time.Second)
 	g.Eventually(func() string { return s.condition(meshv1alpha1.ConditionReady) }).Should(Equal("False/ProgressDeadlineExceeded"))
