@@ -68,7 +68,7 @@ func (r *Reconciler) newScope(ctx context.Context, c *meshv1alpha1.Canary) (*sco
 	case !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err):
 		return nil, fmt.Errorf("get Mesh %s: %w", meshv1alpha1.MeshName, err)
 	}
-	rt, err := router.New(c.Spec.Provider, r.Client, router.Options{SelectorLabels: r.Options.SelectorLabels})
+	rt, err := router.New(c.Spec.Provider, r.Client, router.Options{SelectorLabels: r.Options.SelectorLabels, LiveReader: r.APIReader})
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,11 @@ type Options struct {
 	// in order of preference; the first one found on the target's pod
 	// template is used. Default: DefaultSelectorLabels.
 	SelectorLabels []string
+	// LiveReader reads the apex Service straight from the API server (a
+	// manager's APIReader). Typed reads of built-in kinds travel as
+	// protobuf, cheaper to decode than the unstructured JSON read used
+	// without it, on every switch of a blue/green Canary.
+	LiveReader client.Reader
 }
 
 // DefaultSelectorLabels are the selector label keys Flagger users know.

@@ -56,6 +56,7 @@ func TargetSelector(podLabels map[string]string, keys []string) (key, value stri
 // canary. Services we create are controlled by the Canary.
 type Services struct {
 	client         client.Client
+	liveReader     client.Reader // nil: read the apex as unstructured through client
 	selectorLabels []string
 }
 
@@ -65,7 +66,7 @@ func NewServices(c client.Client, opts Options) *Services {
 	if len(keys) == 0 {
 		keys = DefaultSelectorLabels
 	}
-	return &Services{client: c, selectorLabels: keys}
+	return &Services{client: c, liveReader: opts.LiveReader, selectorLabels: keys}
 }
 
 // selectors are the three selectors of a Canary's Services.
@@ -202,6 +203,12 @@ func (s *Services) FinalizeBackends(ctx context.Context, c *meshv1alpha1.Canary,
 func (s *Services) getApex(ctx context.Context, c *meshv1alpha1.Canary) (*corev1.Service, error) {
 	apex := &corev1.Service{}
 	key := types.NamespacedName{Namespace: c.Namespace, Name: apexName(c)}
+	if s.liveReader != nil {
+		if err := s.liveReader.Get(ctx, key, apex); err != nil {
+			return nil, fmt.Errorf("get Service %s: %w", key, err)
+		}
+		return apex, nil
+	}
 	if err := getObject(ctx, s.client, serviceGVK, key, apex); err != nil {
 		return nil, err
 	}

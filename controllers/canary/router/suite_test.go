@@ -261,10 +261,11 @@ func mirrored(spec *meshv1alpha1.CanarySpec) {
 	}
 }
 
-// newRouter is the Router of the fixture's provider.
+// router is the Router of the fixture's provider, reading the apex live as
+// the manager does (the Services tests cover the reads without LiveReader).
 func (f fixture) router(t *testing.T) Router {
 	t.Helper()
-	r, err := New(f.canary.Spec.Provider, env.Client, Options{})
+	r, err := New(f.canary.Spec.Provider, env.Client, Options{LiveReader: env.Client})
 	if err != nil {
 		t.Fatalf("New(%q): %v", f.canary.Spec.Provider, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -22,8 +23,8 @@ func (w *Workloads) ScaleTarget(ctx context.Context, c *meshv1alpha1.Canary, rep
 	if ptr.Deref(target.Spec.Replicas, 1) == replicas {
 		return nil
 	}
-	patch := client.MergeFrom(target.DeepCopy())
-	target.Spec.Replicas = ptr.To(replicas)
+	// Written out rather than diffed from two copies of the whole Deployment.
+	patch := client.RawPatch(types.MergePatchType, fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas))
 	if err := w.client.Patch(ctx, target, patch, client.FieldOwner(FieldManager)); err != nil {
 		return fmt.Errorf("scale target Deployment %s/%s to %d: %w", target.Namespace, target.Name, replicas, err)
 	}
