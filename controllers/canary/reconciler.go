@@ -171,9 +171,10 @@ func earliest(a, b ctrl.Result) ctrl.Result {
 }
 
 // finishStatus writes the status of the pass: conditions from the pure
-// function, observedGeneration only when the pass succeeded. The patch is
-// optimistically locked: a pass that read a stale Canary from the cache
-// conflicts and runs again on a fresh one, instead of deciding twice.
+// function, observedGeneration only when the pass succeeded. The write is
+// conditional on the resourceVersion: a pass that read a stale Canary from
+// the cache conflicts and runs again on a fresh one, instead of deciding
+// twice.
 func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alpha1.Canary, ok bool) error {
 	c := s.canary
 	if c.DeletionTimestamp.IsZero() || controllerutil.ContainsFinalizer(c, Finalizer) {
@@ -191,12 +192,16 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alp
 	if s.removed || equality.Semantic.DeepEqual(base.Status, c.Status) {
 		return nil
 	}
-	// The patch is computed from the status alone: marshalling and diffing
-	// the whole object on every pass was the manager's biggest cost at scale.
-	meta := metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, ResourceVersion: c.ResourceVersion}
-	before := &meshv1alpha1.Canary{ObjectMeta: meta, Status: base.Status}
-	after := &meshv1alpha1.Canary{ObjectMeta: meta, Status: c.Status}
-	if err := r.Client.Status().Patch(ctx, after, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	// The status subresource takes nothing but the status from what it is
+	// sent, so the write carries the status alone: marshalling and diffing
+	// the whole object on every pass was the manager's biggest cost at
+	// scale. The resourceVersion makes it conditional: a Canary changed since
+	// this pass read it conflicts, and the next pass decides on the new one.
+	after := &meshv1alpha1.Canary{
+		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, ResourceVersion: c.ResourceVersion},
+		Status:     c.Status,
+	}
+	if err := r.Client.Status().Update(ctx, after); err != nil {
 		if client.IgnoreNotFound(err) == nil {
 			return nil
 		}
