@@ -126,10 +126,15 @@ func (s *Services) pointApex(ctx context.Context, c *meshv1alpha1.Canary, toTarg
 	if err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
+	want := sel.primary
 	if toTarget {
-		return s.applyApex(ctx, c, apex, sel.target)
+		want = sel.target
 	}
-	return s.applyApex(ctx, c, apex, sel.primary)
+	if apex != nil && s.isOursOrAdopted(c, apex) && maps.Equal(apex.Spec.Selector, want) {
+		// Already switched: the rest of the apex is Reconcile's to keep.
+		return nil
+	}
+	return s.applyApex(ctx, c, apex, want)
 }
 
 // apexSelectsTarget says whether the apex selects the target (true) or the
