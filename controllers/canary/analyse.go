@@ -62,10 +62,12 @@ func (r *Reconciler) analyse(ctx context.Context, s *scope) (ctrl.Result, error)
 	case meshv1alpha1.MetricFailed:
 		return r.failedCheck(ctx, s, describe(results, meshv1alpha1.MetricFailed))
 	case meshv1alpha1.MetricHeld:
+		s.checked = meshv1alpha1.MetricHeld
 		r.normal(ctx, s, ReasonHeld, "Holding weight %d: %s", st.CanaryWeight, describe(results, meshv1alpha1.MetricHeld))
 		s.halt = true
 		return ctrl.Result{RequeueAfter: interval}, nil
 	}
+	s.checked = meshv1alpha1.MetricPassed
 	return r.advance(ctx, s)
 }
 
@@ -99,6 +101,7 @@ func (r *Reconciler) awaitCanary(ctx context.Context, s *scope) (ctrl.Result, bo
 func (r *Reconciler) failedCheck(ctx context.Context, s *scope, why string) (ctrl.Result, error) {
 	st := &s.canary.Status
 	st.FailedChecks++
+	s.checked = meshv1alpha1.MetricFailed
 	if st.FailedChecks >= threshold(s.canary) {
 		return ctrl.Result{}, r.rollback(ctx, s, meshv1alpha1.ReasonRolledBack,
 			fmt.Sprintf("failed checks reached the threshold %d: %s", threshold(s.canary), why))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/utils/ptr"
 
 	meshv1alpha1 "github.com/sluicemesh/sluice/api/v1alpha1"
@@ -45,6 +46,7 @@ func TestCanary_RollsBackAfterThresholdFailedChecks(t *testing.T) {
 	g.Eventually(s.phase).Should(Equal(meshv1alpha1.CanaryPhaseFailed))
 	c := s.canary()
 	g.Expect(c.Status.FailedChecks).To(Equal(int32(2)), "exactly threshold failed checks")
+	g.Expect(testutil.ToFloat64(checksCounter.WithLabelValues(s.ns, "failed"))).To(Equal(2.0), "sluice_canary_checks_total counts them")
 	g.Expect(c.Status.CanaryWeight).To(BeZero())
 	g.Expect(s.routes()).To(Equal("primary=100 canary=0 mirror=false match=false"))
 	g.Eventually(s.replicas("app")).Should(Equal(int32(0)))

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -61,10 +62,12 @@ func TestCanary_LowTrafficHoldsTheWeight(t *testing.T) {
 		spec.Analysis.Metrics[0].MinRequests = ptr.To[int64](50)
 	})
 	s.startRun("example.com/app:2", 10)
-	for range 3 {
+	held := func() float64 { return testutil.ToFloat64(checksCounter.WithLabelValues(s.ns, "held")) }
+	for i := range 3 {
 		s.tick(time.Minute)
-		s.g.Eventually(s.hasEvent("Normal/Held")).Should(BeTrue())
+		s.g.Eventually(held).Should(Equal(float64(i+1)), "each interval's check holds (sluice_canary_checks_total{result=held})")
 	}
+	s.g.Expect(s.hasEvent("Normal/Held")()).To(BeTrue())
 	s.g.Consistently(s.state, time.Second).Should(Equal("Progressing/10"))
 	c := s.canary()
 	s.g.Expect(c.Status.FailedChecks).To(BeZero(), "held checks do not count")

@@ -85,6 +85,10 @@ func TestCanary_PromotesThroughExactWeights(t *testing.T) {
 	g.Eventually(s.hasEvent("Normal/Progressing", "Advance canary weight 50")).Should(BeTrue())
 
 	g.Expect(testutil.ToFloat64(totalCounter.WithLabelValues(s.ns, resultSucceeded))).To(Equal(1.0))
+	g.Expect(testutil.ToFloat64(checksCounter.WithLabelValues(s.ns, "passed"))).To(Equal(5.0), "four steps up and the last check")
+	// Queries count what was sent: a pass whose status write conflicted (the
+	// test's tick annotates the Canary) queries again.
+	g.Expect(gatheredCounter(g, "sluice_canary_prometheus_queries_total", s.ns, "ok")).To(BeNumerically(">=", 5), "one query per check")
 	g.Expect(testutil.ToFloat64(statusGauge.WithLabelValues("app", s.ns))).To(Equal(1.0))
 	g.Expect(testutil.ToFloat64(metricValueGauge.WithLabelValues("app", s.ns, meshv1alpha1.MetricRequestSuccessRate))).To(Equal(100.0))
 	names := map[string]bool{}
@@ -93,9 +97,32 @@ func TestCanary_PromotesThroughExactWeights(t *testing.T) {
 	for _, f := range families {
 		names[f.GetName()] = true
 	}
-	for _, n := range []string{"sluice_canary_status", "sluice_canary_weight", "sluice_canary_duration_seconds", "sluice_canary_metric_value", "sluice_canary_total"} {
+	for _, n := range []string{"sluice_canary_status", "sluice_canary_weight", "sluice_canary_duration_seconds", "sluice_canary_metric_value",
+		"sluice_canary_total", "sluice_canary_checks_total", "sluice_canary_prometheus_queries_total"} {
 		g.Expect(names).To(HaveKey(n), "on controller-runtime's registry")
 	}
+}
+
+// gatheredCounter reads a counter with labels namespace and result from
+// controller-runtime's registry (where the analysis package registers its own).
+func gatheredCounter(g Gomega, name, namespace, result string) float64 {
+	families, err := ctrlmetrics.Registry.Gather()
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == namespace && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func TestCanary_StepWeightPromotionMovesTrafficBackInSteps(t *testing.T) {

@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,10 +34,14 @@ var (
 		Name: "sluice_canary_total",
 		Help: "Finished runs by result: succeeded or failed.",
 	}, []string{"namespace", "result"})
+	checksCounter = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sluice_canary_checks_total",
+		Help: "Analysis checks (hooks and metrics of one interval) by result: passed, failed or held (too little traffic to judge).",
+	}, []string{"namespace", "result"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(statusGauge, weightGauge, durationHistogram, metricValueGauge, totalCounter)
+	metrics.Registry.MustRegister(statusGauge, weightGauge, durationHistogram, metricValueGauge, totalCounter, checksCounter)
 }
 
 // Results of sluice_canary_total.
@@ -44,6 +49,11 @@ const (
 	resultSucceeded = "succeeded"
 	resultFailed    = "failed"
 )
+
+// countCheck records the outcome of one analysis check.
+func countCheck(namespace string, outcome meshv1alpha1.MetricResult) {
+	checksCounter.WithLabelValues(namespace, strings.ToLower(string(outcome))).Inc()
+}
 
 // observeMetrics records the state a pass left the Canary in.
 func observeMetrics(c *meshv1alpha1.Canary, took time.Duration) {

@@ -189,23 +189,35 @@ func (r *Reconciler) finishStatus(ctx context.Context, s *scope, base *meshv1alp
 	} else {
 		r.slots.release(key)
 	}
-	if s.removed || equality.Semantic.DeepEqual(base.Status, c.Status) {
+	if s.removed {
 		return nil
 	}
-	// The status subresource takes nothing but the status from what it is
-	// sent, so the write carries the status alone: marshalling and diffing
-	// the whole object on every pass was the manager's biggest cost at
-	// scale. The resourceVersion makes it conditional: a Canary changed since
-	// this pass read it conflicts, and the next pass decides on the new one.
+	if !equality.Semantic.DeepEqual(base.Status, c.Status) {
+		if err := r.writeStatus(ctx, c); err != nil {
+			return client.IgnoreNotFound(err) // deleted: nothing left to record
+		}
+	}
+	// Counted once status holds it: a pass whose write conflicts runs its
+	// check again on the Canary it did not see.
+	if s.checked != "" {
+		countCheck(c.Namespace, s.checked)
+	}
+	return nil
+}
+
+// writeStatus writes c's status. The status subresource takes nothing but
+// the status from what it is sent, so the write carries the status alone:
+// marshalling and diffing the whole object on every pass was the manager's
+// biggest cost at scale. The resourceVersion makes it conditional: a Canary
+// changed since this pass read it conflicts, and the next pass decides on the
+// new one.
+func (r *Reconciler) writeStatus(ctx context.Context, c *meshv1alpha1.Canary) error {
 	after := &meshv1alpha1.Canary{
 		ObjectMeta: metav1.ObjectMeta{Namespace: c.Namespace, Name: c.Name, ResourceVersion: c.ResourceVersion},
 		Status:     c.Status,
 	}
 	if err := r.Client.Status().Update(ctx, after); err != nil {
-		if client.IgnoreNotFound(err) == nil {
-			return nil
-		}
-		return fmt.Errorf("patch status of Canary %s/%s: %w", c.Namespace, c.Name, err)
+		return fmt.Errorf("write status of Canary %s/%s: %w", c.Namespace, c.Name, err)
 	}
 	c.ResourceVersion = after.ResourceVersion
 	return nil

@@ -43,6 +43,9 @@ type scope struct {
 	stalled, stalledMessage string
 	// failReason and failMessage: why this pass rolled the run back.
 	failReason, failMessage string
+	// checked is the outcome of the analysis check this pass ran, if any;
+	// counted in sluice_canary_checks_total once the status holds it.
+	checked meshv1alpha1.MetricResult
 	// detail says what the current phase waits for (Reconciling message).
 	detail string
 	// overdue says what the phase has waited for past the progress deadline

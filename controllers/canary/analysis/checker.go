@@ -133,7 +133,7 @@ func (k *Checker) checkMetric(ctx context.Context, subject Subject, m meshv1alph
 		if err != nil {
 			return failed(m, query, "requestCountQuery: "+err.Error(), now)
 		}
-		count, err := k.number(ctx, countQuery, now)
+		count, err := k.number(ctx, subject.Namespace, countQuery, now)
 		switch {
 		case errors.Is(err, errNoData):
 			count = 0
@@ -148,7 +148,7 @@ func (k *Checker) checkMetric(ctx context.Context, subject Subject, m meshv1alph
 		}
 	}
 
-	value, err := k.number(ctx, query, now)
+	value, err := k.number(ctx, subject.Namespace, query, now)
 	if err != nil {
 		return failed(m, query, err.Error(), now)
 	}

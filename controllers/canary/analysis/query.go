@@ -18,8 +18,14 @@ var errNoData = errors.New("no data: the query returned no series")
 // number runs an instant query at `at` and returns its one finite value. Everything else is an error with a
 // message for users: a Prometheus that cannot be reached or does not answer in time, a query it rejects, no
 // series, more than one, NaN or an infinity. This is the only path from Prometheus to a value, so a check
-// can pass only on a real number.
-func (k *Checker) number(ctx context.Context, query string, at time.Time) (float64, error) {
+// can pass only on a real number. Each query is counted under namespace, the one its metric measures.
+func (k *Checker) number(ctx context.Context, namespace, query string, at time.Time) (float64, error) {
+	v, err := k.instant(ctx, query, at)
+	recordQuery(namespace, err)
+	return v, err
+}
+
+func (k *Checker) instant(ctx context.Context, query string, at time.Time) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.QueryTimeout)
 	defer cancel()
 	// WithTimeout also asks Prometheus to give up on its side, rather than evaluate for nobody.

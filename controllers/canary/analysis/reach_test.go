@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -136,13 +137,22 @@ func TestCheck_PrometheusGoingDownFailsTheNextCheck(t *testing.T) {
 	checker := newChecker(t, Server{Address: front.URL})
 	c := newCanary(meshv1alpha1.ProviderSluice, "healthy", successRate())
 
+	queries := func(result string) float64 { return testutil.ToFloat64(queriesCounter.WithLabelValues(testNS, result)) }
+	okBefore, errorsBefore := queries(queryOK), queries(queryError)
+
 	if got := Overall(checker.Check(context.Background(), c, nil, h.now)); got != meshv1alpha1.MetricPassed {
 		t.Fatalf("while Prometheus answers: %s, want Passed", got)
+	}
+	if got := queries(queryOK) - okBefore; got != 1 {
+		t.Errorf("sluice_canary_prometheus_queries_total{result=ok} rose by %v, want 1 (one metric without minRequests)", got)
 	}
 	front.Close()
 	results := checker.Check(context.Background(), c, nil, h.now)
 	if got := Overall(results); got != meshv1alpha1.MetricFailed {
 		t.Fatalf("after Prometheus went down: %s, want Failed", got)
+	}
+	if got := queries(queryError) - errorsBefore; got != 1 {
+		t.Errorf("sluice_canary_prometheus_queries_total{result=error} rose by %v, want 1", got)
 	}
 	if !strings.Contains(results[0].Message, "connection refused") {
 		t.Errorf("message %q, want it to say the connection was refused", results[0].Message)
