@@ -111,7 +111,7 @@ bench-proxy: ## Benchmark the proxy against direct, a naive Go proxy, nginx and 
 	go run ./hack/bench-proxy $(BENCH_ARGS)
 
 .PHONY: bench-canary
-bench-canary: ## Benchmark the manager on N Canaries (blue/green, 10s x 2) on its own local kwok cluster, one table beside Flagger's (BENCH_ARGS=--n 20: a few minutes).
+bench-canary: manifests cluster-binaries kustomize ## Benchmark the manager on N Canaries (blue/green, 10s x 2) on its own local kwok cluster, one table beside Flagger's (BENCH_ARGS=--n 20: a few minutes).
 	go run ./hack/bench-canary $(BENCH_ARGS)
 
 ##@ Deployment

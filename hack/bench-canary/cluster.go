@@ -33,6 +33,10 @@ func newCluster(root string, controllerManagerQPS int) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Checked before a cluster starts: the Gateway API CRDs are rendered with it.
+	if _, err := os.Stat(filepath.Join(root, "bin/kustomize")); err != nil {
+		return nil, fmt.Errorf("bin/kustomize is missing (run the bench with make bench-canary, which builds it): %w", err)
+	}
 	return &cluster{
 		root:      root,
 		workdir:   filepath.Join(cache, "sluice", "bench-canary", "kwok"),

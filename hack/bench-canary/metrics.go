@@ -1,89 +1,93 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// reconcileMetrics is what the bench reads from controller-runtime's metrics
-// for controller="canary".
-type reconcileMetrics struct {
+// managerMetrics is what the bench reads from the manager's metrics
+// endpoint: controller-runtime's reconcile counters for controller="canary"
+// and the analysis counters.
+type managerMetrics struct {
 	total   float64             // sum of controller_runtime_reconcile_total over results
-	buckets map[float64]float64 // controller_runtime_reconcile_time_seconds_bucket: le -> cumulative count
+	buckets map[float64]float64 // controller_runtime_reconcile_time_seconds: le -> cumulative count
+	checks  float64             // sluice_canary_checks_total over namespaces and results
+	queries float64             // sluice_canary_prometheus_queries_total over namespaces and results
 }
 
-// scrapeReconcileMetrics reads the manager's plain-HTTP metrics endpoint.
-func scrapeReconcileMetrics(addr string) (reconcileMetrics, error) {
+// scrapeManagerMetrics reads the manager's plain-HTTP metrics endpoint.
+func scrapeManagerMetrics(addr string) (managerMetrics, error) {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
-		return reconcileMetrics{}, err
+		return managerMetrics{}, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return reconcileMetrics{}, fmt.Errorf("GET /metrics: %s", resp.Status)
+		return managerMetrics{}, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	return parseReconcileMetrics(resp.Body, "canary")
+	return parseManagerMetrics(resp.Body, "canary")
 }
 
-// parseReconcileMetrics reads the Prometheus text format, keeping only the
-// two series families of one controller. It is a line parser, not a full
-// exposition parser: controller-runtime writes simple label sets.
-func parseReconcileMetrics(r io.Reader, controller string) (reconcileMetrics, error) {
-	m := reconcileMetrics{buckets: map[float64]float64{}}
-	want := `controller="` + controller + `"`
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || !strings.Contains(line, want) {
+// parseManagerMetrics reads the Prometheus text format, keeping the reconcile
+// series of one controller and the analysis counters.
+func parseManagerMetrics(r io.Reader, controller string) (managerMetrics, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return managerMetrics{}, fmt.Errorf("metrics: %w", err)
+	}
+	m := managerMetrics{buckets: map[float64]float64{},
+		checks:  sumCounters(families["sluice_canary_checks_total"]),
+		queries: sumCounters(families["sluice_canary_prometheus_queries_total"]),
+	}
+	for _, metric := range families["controller_runtime_reconcile_total"].GetMetric() {
+		if labelValue(metric, "controller") == controller {
+			m.total += metric.GetCounter().GetValue()
+		}
+	}
+	for _, metric := range families["controller_runtime_reconcile_time_seconds"].GetMetric() {
+		if labelValue(metric, "controller") != controller {
 			continue
 		}
-		open, closing := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
-		if open < 0 || closing < open {
-			continue
-		}
-		name, labels := line[:open], line[open+1:closing]
-		value, err := strconv.ParseFloat(strings.TrimSpace(line[closing+1:]), 64)
-		if err != nil {
-			return reconcileMetrics{}, fmt.Errorf("metrics line %q: %w", line, err)
-		}
-		switch name {
-		case "controller_runtime_reconcile_total":
-			m.total += value
-		case "controller_runtime_reconcile_time_seconds_bucket":
-			le, err := labelValue(labels, "le")
-			if err != nil {
-				return reconcileMetrics{}, fmt.Errorf("metrics line %q: %w", line, err)
+		h := metric.GetHistogram()
+		for _, b := range h.GetBucket() {
+			if !math.IsInf(b.GetUpperBound(), 1) {
+				m.buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
 			}
-			bound, err := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
-			if err != nil {
-				return reconcileMetrics{}, fmt.Errorf("metrics line %q: %w", line, err)
-			}
-			m.buckets[bound] += value
 		}
+		m.buckets[math.Inf(1)] += float64(h.GetSampleCount())
 	}
-	return m, sc.Err()
+	return m, nil
 }
 
-func labelValue(labels, key string) (string, error) {
-	for _, pair := range strings.Split(labels, ",") {
-		k, v, ok := strings.Cut(pair, "=")
-		if ok && k == key {
-			return strings.Trim(v, `"`), nil
-		}
+func sumCounters(f *dto.MetricFamily) float64 {
+	total := 0.0
+	for _, metric := range f.GetMetric() {
+		total += metric.GetCounter().GetValue()
 	}
-	return "", fmt.Errorf("no label %s", key)
+	return total
 }
 
-// since is the difference later - m: the reconciles of one window.
-func (m reconcileMetrics) since(earlier reconcileMetrics) reconcileMetrics {
-	d := reconcileMetrics{total: m.total - earlier.total, buckets: map[float64]float64{}}
+func labelValue(metric *dto.Metric, name string) string {
+	for _, l := range metric.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// since is the difference later - m: the counts of one window.
+func (m managerMetrics) since(earlier managerMetrics) managerMetrics {
+	d := managerMetrics{total: m.total - earlier.total, buckets: map[float64]float64{},
+		checks: m.checks - earlier.checks, queries: m.queries - earlier.queries}
 	for le, c := range m.buckets {
 		d.buckets[le] = c - earlier.buckets[le]
 	}

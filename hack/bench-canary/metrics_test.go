@@ -12,15 +12,29 @@ controller_runtime_reconcile_total{controller="canary",result="success"} 90
 controller_runtime_reconcile_total{controller="canary",result="requeue_after"} 8
 controller_runtime_reconcile_total{controller="canary",result="error"} 2
 controller_runtime_reconcile_total{controller="mesh",result="success"} 1000
+# HELP controller_runtime_reconcile_time_seconds Length of time per reconciliation per controller
+# TYPE controller_runtime_reconcile_time_seconds histogram
 controller_runtime_reconcile_time_seconds_bucket{controller="canary",le="0.01"} 50
 controller_runtime_reconcile_time_seconds_bucket{controller="canary",le="0.1"} 90
 controller_runtime_reconcile_time_seconds_bucket{controller="canary",le="1"} 100
 controller_runtime_reconcile_time_seconds_bucket{controller="canary",le="+Inf"} 100
+controller_runtime_reconcile_time_seconds_sum{controller="canary"} 12.5
+controller_runtime_reconcile_time_seconds_count{controller="canary"} 100
 controller_runtime_reconcile_time_seconds_bucket{controller="mesh",le="+Inf"} 1000
+controller_runtime_reconcile_time_seconds_sum{controller="mesh"} 50
+controller_runtime_reconcile_time_seconds_count{controller="mesh"} 1000
+# HELP sluice_canary_checks_total Analysis checks.
+# TYPE sluice_canary_checks_total counter
+sluice_canary_checks_total{namespace="a",result="passed"} 6
+sluice_canary_checks_total{namespace="b",result="failed"} 2
+# HELP sluice_canary_prometheus_queries_total Instant queries.
+# TYPE sluice_canary_prometheus_queries_total counter
+sluice_canary_prometheus_queries_total{namespace="a",result="ok"} 12
+sluice_canary_prometheus_queries_total{namespace="b",result="error"} 4
 `
 
 func TestParseReconcileMetricsKeepsOnlyTheCanaryController(t *testing.T) {
-	m, err := parseReconcileMetrics(strings.NewReader(sampleMetrics), "canary")
+	m, err := parseManagerMetrics(strings.NewReader(sampleMetrics), "canary")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +44,16 @@ func TestParseReconcileMetricsKeepsOnlyTheCanaryController(t *testing.T) {
 	if m.buckets[math.Inf(1)] != 100 || m.buckets[0.1] != 90 {
 		t.Fatalf("buckets = %v", m.buckets)
 	}
+	if m.checks != 8 || m.queries != 16 {
+		t.Fatalf("checks = %v, queries = %v, want 8 and 16 (summed over namespaces and results)", m.checks, m.queries)
+	}
+	if got := queriesPerCheck(m); got != "2.00 (16 queries over 8 checks)" {
+		t.Fatalf("queries per check = %q", got)
+	}
 }
 
 func TestQuantileInterpolatesInsideTheBucket(t *testing.T) {
-	m, err := parseReconcileMetrics(strings.NewReader(sampleMetrics), "canary")
+	m, err := parseManagerMetrics(strings.NewReader(sampleMetrics), "canary")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +67,8 @@ func TestQuantileInterpolatesInsideTheBucket(t *testing.T) {
 }
 
 func TestQuantileOfAWindowUsesOnlyItsObservations(t *testing.T) {
-	earlier := reconcileMetrics{total: 10, buckets: map[float64]float64{0.01: 10, 1: 10, math.Inf(1): 10}}
-	later := reconcileMetrics{total: 20, buckets: map[float64]float64{0.01: 10, 1: 20, math.Inf(1): 20}}
+	earlier := managerMetrics{total: 10, buckets: map[float64]float64{0.01: 10, 1: 10, math.Inf(1): 10}}
+	later := managerMetrics{total: 20, buckets: map[float64]float64{0.01: 10, 1: 20, math.Inf(1): 20}}
 	window := later.since(earlier)
 	if window.total != 10 {
 		t.Fatalf("window total = %v, want 10", window.total)

@@ -42,7 +42,7 @@ func printReport(w io.Writer, r result) {
 		return verdict(ok)
 	}
 	p99 := func(win window) string {
-		v := quantile(0.99, win.reconciles.buckets)
+		v := quantile(0.99, win.counters.buckets)
 		if math.IsNaN(v) {
 			return "-"
 		}
@@ -85,6 +85,15 @@ func printReport(w io.Writer, r result) {
 		_, _ = fmt.Fprintf(tw, "controller-manager requests' wait in its rate limiter while progressing (summed)\t%s\t-\t\t\n",
 			r.clusterThrottled.Round(time.Second))
 	}
-	_, _ = fmt.Fprintf(tw, "Prometheus queries per analysis step\t0 (no metrics in this shape)\t0\t\t\n")
+	_, _ = fmt.Fprintf(tw, "Prometheus queries per analysis step\t%s\t-\t\t\n", queriesPerCheck(r.progressed.counters))
 	_ = tw.Flush()
+}
+
+// queriesPerCheck is the Prometheus load of the analysis while progressing,
+// from the manager's own counters.
+func queriesPerCheck(m managerMetrics) string {
+	if m.checks == 0 {
+		return fmt.Sprintf("%.0f queries, no analysis check", m.queries)
+	}
+	return fmt.Sprintf("%.2f (%.0f queries over %.0f checks)", m.queries/m.checks, m.queries, m.checks)
 }

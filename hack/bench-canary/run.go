@@ -13,16 +13,16 @@ import (
 
 // window is what the manager used over one measured stretch of time.
 type window struct {
-	wall       time.Duration
-	cpu        time.Duration
-	rss        int64 // VmRSS at the end of the window
-	peakRSS    int64 // VmHWM at the end of the window
-	reconciles reconcileMetrics
+	wall     time.Duration
+	cpu      time.Duration
+	rss      int64 // VmRSS at the end of the window
+	peakRSS  int64 // VmHWM at the end of the window
+	counters managerMetrics
 }
 
 func (w window) cores() float64 { return w.cpu.Seconds() / w.wall.Seconds() }
 
-func (w window) reconcilesPerSecond() float64 { return w.reconciles.total / w.wall.Seconds() }
+func (w window) reconcilesPerSecond() float64 { return w.counters.total / w.wall.Seconds() }
 
 // result is one bench run.
 type result struct {
@@ -150,7 +150,7 @@ func measure(ctx context.Context, c *cluster, m *manager, opts options) (result,
 // snapshot is the manager's process and reconcile counters at one instant.
 type snapshotPoint struct {
 	proc processSample
-	rec  reconcileMetrics
+	rec  managerMetrics
 }
 
 func snapshot(m *manager) (snapshotPoint, error) {
@@ -158,17 +158,17 @@ func snapshot(m *manager) (snapshotPoint, error) {
 	if err != nil {
 		return snapshotPoint{}, err
 	}
-	rec, err := scrapeReconcileMetrics(m.metricsAddr)
+	rec, err := scrapeManagerMetrics(m.metricsAddr)
 	return snapshotPoint{proc: proc, rec: rec}, err
 }
 
 func between(a, b snapshotPoint) window {
 	return window{
-		wall:       b.proc.at.Sub(a.proc.at),
-		cpu:        b.proc.cpu - a.proc.cpu,
-		rss:        b.proc.mem.RSS,
-		peakRSS:    b.proc.mem.Peak,
-		reconciles: b.rec.since(a.rec),
+		wall:     b.proc.at.Sub(a.proc.at),
+		cpu:      b.proc.cpu - a.proc.cpu,
+		rss:      b.proc.mem.RSS,
+		peakRSS:  b.proc.mem.Peak,
+		counters: b.rec.since(a.rec),
 	}
 }
 
