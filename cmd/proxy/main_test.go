@@ -305,3 +305,41 @@ func rssKiB(t *testing.T, pid int) int {
 	}
 	return -1
 }
+
+// The proxy's collector target is 400 unless the operator sets one: GOGC
+// (the Go runtime's own variable) wins over --gc-percent, so a Deployment
+// that already tunes GOGC keeps its setting. Read back from /metrics, where
+// an operator would look.
+func TestProxy_GCTargetIsTheProxyDefaultUnlessGOGCIsSet(t *testing.T) {
+	gogc := func(p *runningProxy) string {
+		resp, err := http.Get("http://" + p.admin + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		text, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(text), "\n") {
+			if value, ok := strings.CutPrefix(line, "go_gc_gogc_percent "); ok {
+				return value
+			}
+		}
+		t.Fatal("/metrics lacks go_gc_gogc_percent")
+		return ""
+	}
+	cfg := proxyConfig("127.0.0.1:1")
+
+	t.Setenv("GOGC", "") // restored after the test
+	if err := os.Unsetenv("GOGC"); err != nil {
+		t.Fatal(err)
+	}
+	if got := gogc(startBinary(t, cfg)); got != strconv.Itoa(defaultGCPercent) {
+		t.Errorf("without GOGC: go_gc_gogc_percent %s, want %d", got, defaultGCPercent)
+	}
+	if got := gogc(startBinary(t, cfg, "--gc-percent", "250")); got != "250" {
+		t.Errorf("with --gc-percent 250: go_gc_gogc_percent %s, want 250", got)
+	}
+	t.Setenv("GOGC", "150")
+	if got := gogc(startBinary(t, cfg, "--gc-percent", "250")); got != "150" {
+		t.Errorf("with GOGC=150 and --gc-percent 250: go_gc_gogc_percent %s, want 150 (GOGC wins)", got)
+	}
+}
