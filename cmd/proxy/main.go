@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -42,18 +41,7 @@ type options struct {
 	// proxyUID is the uid `proxy init` exempted from redirection; -1 when
 	// the proxy runs without redirection (explicit mode).
 	proxyUID int
-	// gcPercent is the garbage collector's target (GOGC) unless GOGC is set.
-	gcPercent int
 }
-
-// defaultGCPercent is the proxy's GOGC unless told otherwise. A sidecar's
-// live heap is a few megabytes, so Go's default of 100 collects after every
-// few megabytes of garbage: under load, dozens of collections a second on
-// the one core the proxy may have, and requests waiting behind them. At 400,
-// make bench-proxy measured a quarter less CPU per request and a much
-// shorter p99 tail, for about 12 MB more RSS under load (still within the
-// 40 MB goal).
-const defaultGCPercent = 400
 
 func parseOptions(args []string) (*options, error) {
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
@@ -86,8 +74,6 @@ func parseOptions(args []string) (*options, error) {
 		"How often the TLS files are checked for a renewed certificate (env SLUICE_TLS_POLL_INTERVAL).")
 	fs.IntVar(&o.proxyUID, "proxy-uid", envInt("SLUICE_PROXY_UID", -1),
 		"The uid `proxy init` exempted from redirection (its --proxy-uid); the proxy refuses to run as another user, whose connections would loop back into it. -1: no redirection, not checked (env SLUICE_PROXY_UID).")
-	fs.IntVar(&o.gcPercent, "gc-percent", envInt("SLUICE_GC_PERCENT", defaultGCPercent),
-		"Garbage collector target percent, as GOGC; a GOGC environment variable wins over it (env SLUICE_GC_PERCENT).")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -115,15 +101,6 @@ func checkUID(exempt, actual int) error {
 			"its own connections would be redirected back to it; run it as uid %d or fix the flag", exempt, actual, exempt)
 	}
 	return nil
-}
-
-// gcPercent is the collector target to set, unless GOGC (which the runtime
-// has already applied) says otherwise.
-func gcPercent(o *options, lookupEnv func(string) (string, bool)) (int, bool) {
-	if _, set := lookupEnv("GOGC"); set {
-		return 0, false
-	}
-	return o.gcPercent, true
 }
 
 func countSet(values ...string) int {
@@ -178,9 +155,6 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if percent, ok := gcPercent(o, os.LookupEnv); ok {
-		debug.SetGCPercent(percent)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if err := run(ctx, o, log); err != nil {
