@@ -81,6 +81,14 @@ up() {
     extra+=(--extra-args "$arg")
   done
   log "creating cluster $CLUSTER_NAME (kwokctl log: $KWOKCTL_LOG)"
+  # kwokctl picks its components' ports by probing downward from 32767, so
+  # two clusters created at the same moment (the e2e and local-cluster suites
+  # run in parallel) take the same ports and break each other. Creations take
+  # turns, machine-wide; a cluster holds its ports once --wait returns. The
+  # lock stays out of kwokctl, whose components would otherwise hold it.
+  local lock
+  exec {lock}>"${TMPDIR:-/tmp}/sluice-kwokctl-create.lock"
+  flock "$lock"
   # --kubeconfig '' keeps kwokctl away from ~/.kube/config: the cluster's
   # kubeconfig is written to its own file below.
   if ! "$KWOKCTL" --config "$config" create cluster \
@@ -96,11 +104,12 @@ up() {
     --extra-args "kube-apiserver=service-cluster-ip-range=$SERVICE_CIDR" \
     --extra-args "kube-controller-manager=service-cluster-ip-range=$SERVICE_CIDR" \
     "${extra[@]}" \
-    --wait 2m >"$KWOKCTL_LOG" 2>&1; then
+    --wait 2m >"$KWOKCTL_LOG" 2>&1 {lock}>&-; then
     tail -n 20 "$KWOKCTL_LOG" >&2
     log "kwokctl create cluster failed; clean up with: $0 down"
     exit 1
   fi
+  exec {lock}>&-
   "$KWOKCTL" get kubeconfig --name "$CLUSTER_NAME" >"$KUBECONFIG_FILE"
   chmod 600 "$KUBECONFIG_FILE"
   add_fake_node
