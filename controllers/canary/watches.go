@@ -3,6 +3,7 @@ package canary
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -29,7 +31,7 @@ func (r *Reconciler) setupWatches(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("canary").
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(r.Options.Workers, 1)}).
-		For(&meshv1alpha1.Canary{}).
+		For(&meshv1alpha1.Canary{}, builder.WithPredicates(canaryChanges)).
 		// Status writes of the Deployment controller (readiness) matter,
 		// so no generation filter here; deploymentChanges drops the rest.
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.canariesOfDeployment),
@@ -37,6 +39,21 @@ func (r *Reconciler) setupWatches(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.wake, &handler.EnqueueRequestForObject{})).
 		Complete(r)
 }
+
+// canaryChanges drops the update events of status writes, which are ours: a
+// pass runs every phase it can before it writes, so the write's echo would
+// find nothing to do, and at scale those echoes were a reconcile per status
+// write. Spec (generation), labels, annotations (actions), finalizers and
+// deletion still reconcile, as do creations, deletions and restarts.
+var canaryChanges = predicate.Or[client.Object](
+	predicate.GenerationChangedPredicate{},
+	predicate.AnnotationChangedPredicate{},
+	predicate.LabelChangedPredicate{},
+	predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers()) ||
+			!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
+	}},
+)
 
 // canariesOfDeployment maps a target (`app`) or primary (`app-primary`)
 // Deployment to the Canaries of its namespace that target `app`.
