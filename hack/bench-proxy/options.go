@@ -25,6 +25,7 @@ type options struct {
 	proxyCPU       int
 	loadCPU        int
 	proxyBin       string
+	baselineBin    string
 	nginxBin       string
 	haproxyBin     string
 	keepDir        bool
@@ -34,7 +35,7 @@ type options struct {
 func parseOptions(args []string) (*options, error) {
 	fs := flag.NewFlagSet("bench-proxy", flag.ContinueOnError)
 	o := &options{}
-	targets := fs.String("targets", strings.Join(allTargets, ","),
+	targets := fs.String("targets", strings.Join(slices.DeleteFunc(slices.Clone(allTargets), func(t string) bool { return t == targetBaseline }), ","),
 		"Comma-separated targets to run, among "+strings.Join(allTargets, ", ")+". "+
 			"direct always runs: added latency is measured against it.")
 	quick := fs.Bool("quick", false, "A short run (one round, 2s per phase) to check that everything works; its numbers are noisy.")
@@ -48,6 +49,8 @@ func parseOptions(args []string) (*options, error) {
 	fs.IntVar(&o.proxyCPU, "proxy-cpu", 0, "CPU the proxies are pinned to (taskset); -1 disables pinning.")
 	fs.IntVar(&o.loadCPU, "load-cpu", 1, "CPU the load generator and the backend are pinned to.")
 	fs.StringVar(&o.proxyBin, "proxy-bin", "", "A built cmd/proxy; empty builds it with `go build ./cmd/proxy`.")
+	fs.StringVar(&o.baselineBin, "baseline-proxy-bin", "", "Another build of cmd/proxy (say, of the commit before a change) to run as the "+
+		"target "+targetBaseline+" in the same rounds as sluice; setting it adds that target.")
 	fs.StringVar(&o.nginxBin, "nginx", "nginx", "nginx binary (Debian package nginx-light or nginx).")
 	fs.StringVar(&o.haproxyBin, "haproxy", "haproxy", "HAProxy binary (Debian package haproxy).")
 	fs.BoolVar(&o.keepDir, "keep-dir", false, "Keep the temporary directory with configs and process logs.")
@@ -66,6 +69,13 @@ func parseOptions(args []string) (*options, error) {
 	var err error
 	if o.targets, err = parseTargets(*targets); err != nil {
 		return nil, err
+	}
+	hasBaseline := slices.Contains(o.targets, targetBaseline)
+	switch {
+	case o.baselineBin != "" && !hasBaseline:
+		o.targets, _ = parseTargets(strings.Join(append(o.targets, targetBaseline), ","))
+	case o.baselineBin == "" && hasBaseline:
+		return nil, fmt.Errorf("target %s needs --baseline-proxy-bin", targetBaseline)
 	}
 	if o.latencyRPS <= 0 || o.latencyConns <= 0 || o.maxConns <= 0 {
 		return nil, fmt.Errorf("--latency-rps, --latency-connections and --max-connections must be positive")

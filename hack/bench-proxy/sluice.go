@@ -48,6 +48,11 @@ type sluiceProxy struct {
 // startSluice writes configYAML and runs the proxy binary on free loopback
 // ports, pinned to the proxy CPU with GOMAXPROCS=1, and waits until ready.
 func startSluice(ctx context.Context, env *benchEnv, label, configYAML string, tlsArgs ...string) (*sluiceProxy, error) {
+	return startSluiceBinary(ctx, env, env.proxyBin, label, configYAML, tlsArgs...)
+}
+
+// startSluiceBinary is startSluice with a given build of cmd/proxy.
+func startSluiceBinary(ctx context.Context, env *benchEnv, bin, label, configYAML string, tlsArgs ...string) (*sluiceProxy, error) {
 	cfg := filepath.Join(env.dir, label+".yaml")
 	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
 		return nil, err
@@ -66,7 +71,7 @@ func startSluice(ctx context.Context, env *benchEnv, label, configYAML string, t
 	procEnv := []string{"GOMAXPROCS=1", "SLUICE_NAMESPACE=" + sluiceNamespace, "SLUICE_POD=" + label + "-0",
 		"SLUICE_WORKLOAD=" + label, "SLUICE_SERVICE_ACCOUNT=" + label}
 	var err error
-	if s.proc, err = env.procs.start(label, env.o.proxyCPU, procEnv, env.proxyBin, args...); err != nil {
+	if s.proc, err = env.procs.start(label, env.o.proxyCPU, procEnv, bin, args...); err != nil {
 		return nil, err
 	}
 	if err := waitReady(ctx, "http://"+s.admin+"/ready", s.proc); err != nil {

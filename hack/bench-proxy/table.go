@@ -22,8 +22,12 @@ func printReport(w io.Writer, o *options, results []targetResult, load [2]string
 		return err
 	}
 	fmt.Fprintln(w)
+	width := 0
 	for _, r := range results {
-		fmt.Fprintf(w, "  %-12s %s\n", r.name, describeTarget[r.name])
+		width = max(width, len(r.name))
+	}
+	for _, r := range results {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, r.name, describeTarget[r.name])
 	}
 	fmt.Fprintln(w, "\nGoals (ratios within this run):")
 	for _, g := range evaluateGoals(results) {

@@ -9,24 +9,29 @@ import (
 
 // The targets, in the order of the table.
 const (
-	targetDirect  = "direct"
-	targetSluice  = "sluice"
-	targetMTLS    = "sluice-mtls"
-	targetNaive   = "naive-go"
-	targetNginx   = "nginx"
-	targetHAProxy = "haproxy"
+	targetDirect = "direct"
+	targetSluice = "sluice"
+	// targetBaseline is another build of cmd/proxy (--baseline-proxy-bin),
+	// run in the same rounds so a change is measured against the build
+	// before it on the same machine at the same moment.
+	targetBaseline = "sluice-baseline"
+	targetMTLS     = "sluice-mtls"
+	targetNaive    = "naive-go"
+	targetNginx    = "nginx"
+	targetHAProxy  = "haproxy"
 )
 
-var allTargets = []string{targetDirect, targetSluice, targetMTLS, targetNaive, targetNginx, targetHAProxy}
+var allTargets = []string{targetDirect, targetSluice, targetBaseline, targetMTLS, targetNaive, targetNginx, targetHAProxy}
 
 // describeTarget is the legend under the table.
 var describeTarget = map[string]string{
-	targetDirect:  "the backend itself, no proxy (latency columns: absolute, not added; every proxy row subtracts a direct run made just before it)",
-	targetSluice:  "one Sluice proxy, outbound listener in explicit mode (Host: app)",
-	targetMTLS:    "Sluice client proxy -> HTTP/2 over mTLS -> Sluice server proxy (STRICT); CPU summed, RSS of the larger",
-	targetNaive:   "net/http/httputil.ReverseProxy with a keep-alive pool, nothing else",
-	targetNginx:   "nginx, one worker, upstream keepalive pool",
-	targetHAProxy: "HAProxy, one thread, http-reuse always",
+	targetDirect:   "the backend itself, no proxy (latency columns: absolute, not added; every proxy row subtracts a direct run made just before it)",
+	targetSluice:   "one Sluice proxy, outbound listener in explicit mode (Host: app)",
+	targetBaseline: "the same as sluice, with the build given by --baseline-proxy-bin",
+	targetMTLS:     "Sluice client proxy -> HTTP/2 over mTLS -> Sluice server proxy (STRICT); CPU summed, RSS of the larger",
+	targetNaive:    "net/http/httputil.ReverseProxy with a keep-alive pool, nothing else",
+	targetNginx:    "nginx, one worker, upstream keepalive pool",
+	targetHAProxy:  "HAProxy, one thread, http-reuse always",
 }
 
 // benchEnv is what starting a target needs.
@@ -55,6 +60,13 @@ var startTarget = map[string]startFunc{
 	},
 	targetSluice: func(ctx context.Context, env *benchEnv) (*running, error) {
 		p, err := startSluice(ctx, env, "sluice", sluiceOutboundConfig(env.backend, ""))
+		if err != nil {
+			return nil, err
+		}
+		return serving(ctx, "http://"+p.outbound+"/", p.proc)
+	},
+	targetBaseline: func(ctx context.Context, env *benchEnv) (*running, error) {
+		p, err := startSluiceBinary(ctx, env, env.o.baselineBin, "sluice-baseline", sluiceOutboundConfig(env.backend, ""))
 		if err != nil {
 			return nil, err
 		}
