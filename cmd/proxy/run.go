@@ -47,11 +47,11 @@ func run(ctx context.Context, o *options, log *slog.Logger) error {
 	inbound := listener.NewInbound(store, rec, log)
 	var draining atomic.Bool
 	traffic := []*namedServer{
-		{name: "inbound", addr: o.inboundAddr, srv: listener.NewServer(inbound, log), wrap: func(ln net.Listener) net.Listener {
+		{name: "inbound", addr: o.inboundAddr, srv: listener.NewTrafficServer(inbound, log), wrap: func(ln net.Listener) net.Listener {
 			// mTLS termination and the STRICT/PERMISSIVE mode happen here.
 			return listener.NewInboundListener(ln, store, identity, rec, log)
 		}},
-		{name: "outbound", addr: o.outboundAddr, srv: listener.NewServer(outbound, log), wrap: func(ln net.Listener) net.Listener {
+		{name: "outbound", addr: o.outboundAddr, srv: listener.NewTrafficServer(outbound, log), wrap: func(ln net.Listener) net.Listener {
 			// Transparent mode (SO_ORIGINAL_DST) and opaque TCP happen here.
 			return listener.NewOutboundListener(ln, store, identity, rec, log)
 		}},
@@ -112,10 +112,18 @@ func run(ctx context.Context, o *options, log *slog.Logger) error {
 type namedServer struct {
 	name string
 	addr string
-	srv  *http.Server
+	srv  server
 	ln   net.Listener
 	// wrap, when set, wraps the bound listener before serving.
 	wrap func(net.Listener) net.Listener
+}
+
+// server is what serves a listener: an http.Server (admin) or a
+// listener.TrafficServer.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
 }
 
 func (s *namedServer) listen() error {

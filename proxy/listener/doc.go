@@ -10,6 +10,14 @@
 // which carries gRPC with its trailers. An endpoint's protocol in the
 // configuration chooses HTTP/1.1 or h2c towards it.
 //
+// Serving: a TrafficServer answers plain HTTP/1.1 requests itself on each
+// connection's goroutine (http1server.go, http1response.go) and hands a
+// connection to an http.Server at the first request that needs more (TLS,
+// HTTP/2, upgrades, 100-continue, chunked request bodies, invalid
+// requests). Towards endpoints, plain HTTP/1.1 requests take
+// http1Client and the rest the net/http Transport. Both fast paths exist
+// for a sidecar's CPU; both are tested against net/http's behaviour.
+//
 // Transparent mode: after `proxy init`, iptables redirects the pod's
 // connections to the listeners, which read where each was going
 // (SO_ORIGINAL_DST). Outbound, a Service ClusterIP or endpoint address in

@@ -34,6 +34,21 @@ func serve(t testing.TB, srv *http.Server) string {
 	return ln.Addr().String()
 }
 
+// serveTraffic serves a listener handler on ln, or on a free loopback port
+// when ln is nil, and returns the address.
+func serveTraffic(t testing.TB, srv *TrafficServer, ln net.Listener) string {
+	t.Helper()
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
 // testProxy is an outbound and an inbound listener on free loopback ports,
 // sharing a store and a metrics recorder.
 type testProxy struct {
@@ -66,15 +81,12 @@ func startProxy(t testing.TB, yaml string, opts ...proxyOption) *testProxy {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	out := NewOutbound(p.store, p.metrics, log, WithIdentity(p.identity))
 	in := NewInbound(p.store, p.metrics, log)
-	p.outbound = serve(t, NewServer(out, log))
+	p.outbound = serveTraffic(t, NewTrafficServer(out, log), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	inSrv := NewServer(in, log)
-	go func() { _ = inSrv.Serve(NewInboundListener(ln, p.store, p.identity, p.metrics, log)) }()
-	t.Cleanup(func() { _ = inSrv.Close() })
-	p.inbound = ln.Addr().String()
+	p.inbound = serveTraffic(t, NewTrafficServer(in, log), NewInboundListener(ln, p.store, p.identity, p.metrics, log))
 	t.Cleanup(out.CloseIdleConnections)
 	t.Cleanup(in.CloseIdleConnections)
 	return p

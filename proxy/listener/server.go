@@ -3,7 +3,6 @@ package listener
 import (
 	"log/slog"
 	"net/http"
-	"time"
 )
 
 // NewServer returns an http.Server for a listener handler that speaks
@@ -23,8 +22,8 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 		Protocols: &protocols,
 		// Slow or idle clients must not hold connections forever; bodies
 		// may take their time (uploads, streams).
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       5 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		// Transparent mode: the handlers route by where the client's
 		// connection was going.

@@ -35,19 +35,18 @@ func transparentProxy(t *testing.T, yaml, dst string, inbound bool) (*testProxy,
 	if err != nil {
 		t.Fatal(err)
 	}
-	var srv *http.Server
+	var srv *TrafficServer
 	var wrapped net.Listener
 	if inbound {
 		in := NewInbound(p.store, p.metrics, log)
-		srv, wrapped = NewServer(in, log), newInboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
+		srv, wrapped = NewTrafficServer(in, log), newInboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
 		t.Cleanup(in.CloseIdleConnections)
 	} else {
 		out := NewOutbound(p.store, p.metrics, log)
-		srv, wrapped = NewServer(out, log), newOutboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
+		srv, wrapped = NewTrafficServer(out, log), newOutboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
 		t.Cleanup(out.CloseIdleConnections)
 	}
-	go func() { _ = srv.Serve(wrapped) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	serveTraffic(t, srv, wrapped)
 	return p, ln.Addr().String()
 }
 
