@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/sluicemesh/sluice/proxy/config"
 	"github.com/sluicemesh/sluice/proxy/retry"
@@ -21,6 +22,11 @@ type exchange struct {
 	status int
 	// tls is set when a try went over mTLS to a meshed endpoint.
 	tls bool
+	// info relays 1xx answers to the client (relay only).
+	info informational
+	// url is the outgoing request's URL, which each try points at its
+	// endpoint (relay only).
+	url url.URL
 }
 
 type exchangeKey struct{}

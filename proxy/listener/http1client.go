@@ -274,9 +274,14 @@ func (conn *upstreamConn) exchange(ctx context.Context, req *http.Request) (*htt
 			}
 			return resp, nil
 		}
-		// An informational answer (103 Early Hints): the ReverseProxy
-		// relays it through its client trace, as with the Transport.
-		if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
+		// An informational answer (103 Early Hints): the relay passes
+		// it on through its exchange, the ReverseProxy through its client
+		// trace, as with the Transport.
+		if ex := exchangeOf(ctx); ex != nil && ex.info.w != nil {
+			if err := ex.info.relay(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
+				return nil, err
+			}
+		} else if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.Got1xxResponse != nil {
 			if err := trace.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
 				return nil, err
 			}

@@ -27,12 +27,14 @@ import (
 // ReverseProxy, which knows how to splice the connections (see
 // relayEligible).
 func (f *forwarder) relay(w http.ResponseWriter, r *http.Request, ex *exchange) {
-	info := &informational{w: w}
-	info.trace.Got1xxResponse = info.relay
-	ctx := withExchangeContext(httptrace.WithClientTrace(r.Context(), &info.trace), ex)
-	out := r.WithContext(ctx)
-	u := *r.URL
-	out.URL = &u
+	// The exchange carries what the request needs on its way (the 1xx
+	// relay, its own URL to point at an endpoint), so the request path
+	// allocates one object for them.
+	info := &ex.info
+	info.w = w
+	out := r.WithContext(withExchangeContext(r.Context(), ex))
+	ex.url = *r.URL
+	out.URL = &ex.url
 	out.URL.Scheme, out.URL.Host = "http", "endpoint.invalid"
 	out.URL.RawQuery = cleanQuery(out.URL.RawQuery)
 	out.RequestURI = ""
@@ -254,12 +256,24 @@ func copyBody(w http.ResponseWriter, body io.Reader, flush bool) error {
 }
 
 // informational relays 1xx answers (103 Early Hints) to the client while the
-// final response has not come.
+// final response has not come. http1Client calls relay itself; the
+// Transport hears of 1xx answers through a client trace only (see
+// withTrace).
 type informational struct {
 	w     http.ResponseWriter
 	trace httptrace.ClientTrace
 	mu    sync.Mutex
 	done  bool
+}
+
+// withTrace adds the client trace that relays 1xx answers to req's
+// context, for the Transport, when there is a client to relay them to.
+func (i *informational) withTrace(req *http.Request) *http.Request {
+	if i.w == nil {
+		return req
+	}
+	i.trace.Got1xxResponse = i.relay
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), &i.trace))
 }
 
 func (i *informational) relay(code int, header textproto.MIMEHeader) error {

@@ -193,9 +193,10 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		ep.Done(start, false)
 		return nil, ep, err
 	}
-	if ep.Identity != "" {
-		if ex := exchangeOf(req.Context()); ex != nil {
-			ex.tls = true
+	if ex := exchangeOf(req.Context()); ex != nil {
+		ex.tls = ex.tls || ep.Identity != ""
+		if rt != u.fast {
+			req = ex.info.withTrace(req)
 		}
 	}
 	if perTry <= 0 {
