@@ -150,10 +150,16 @@ func (c *serverConn) readHeader() (int, error) {
 			continue
 		}
 		var ne net.Error
-		if first && errors.As(err, &ne) && ne.Timeout() && time.Since(c.idleSince) < c.srv.idleTimeout {
+		timeout := errors.As(err, &ne) && ne.Timeout()
+		switch {
+		case first && timeout && time.Since(c.idleSince) < c.srv.idleTimeout:
 			// Idle, within the idle timeout: keep waiting.
 			c.deadline = time.Time{}
 			continue
+		case !first && !timeout:
+			// The client ended in the middle of a header: net/http
+			// answers what it makes of the part it got.
+			return 0, errNotFastPath
 		}
 		return 0, err
 	}
@@ -220,10 +226,11 @@ func (c *serverConn) parse(end int) (*http.Request, bool) {
 // request with a body of known length or none, valid as net/http's server
 // checks it. Anything else goes to the http.Server: HTTP/1.0 (its
 // keep-alive rules), CONNECT, chunked bodies (and their trailers),
-// Expect (100-continue), protocol upgrades, and invalid requests, which it
-// answers with its own errors.
+// Expect (100-continue), protocol upgrades, OPTIONS * (which net/http
+// answers itself), and invalid requests, which it answers with its own
+// errors.
 func fastServable(req *http.Request, raw []byte) bool {
-	if req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method == http.MethodConnect {
+	if req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method == http.MethodConnect || req.RequestURI == "*" {
 		return false
 	}
 	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 {
@@ -304,15 +311,17 @@ func (c *serverConn) answer(req *http.Request, end int) (keep bool) {
 		return false
 	}
 	if body != nil {
-		if left := body.finish(); left > 0 {
-			if left > maxDiscardBody {
+		// What the handler left of the body goes before the next request.
+		// A body cut short (the client sent less than it announced) still
+		// gets its response, then the connection closes, as with net/http.
+		left := body.finish()
+		switch {
+		case body.broken, left > maxDiscardBody:
+			w.closeAfter = true
+		case left > 0:
+			if _, err := io.CopyN(io.Discard, c.br, left); err != nil {
 				w.closeAfter = true
-			} else if _, err := io.CopyN(io.Discard, c.br, left); err != nil {
-				return false
 			}
-		}
-		if body.broken {
-			return false
 		}
 	}
 	if err := w.finish(); err != nil {
