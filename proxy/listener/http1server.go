@@ -46,13 +46,9 @@ type serverConn struct {
 	cancel context.CancelFunc
 	state  atomic.Int32
 
-	br *bufio.Reader // reads through the connection's Read below
-	bw *bufio.Writer
-	// header parses a request's header from a copy, so a request the fast
-	// path does not take is still unread when handed over.
-	headerBytes  bytes.Reader
-	headerReader *bufio.Reader
-	resp         http1Response
+	br   *bufio.Reader // reads through the connection's Read below
+	bw   *bufio.Writer
+	resp http1Response
 
 	deadline  time.Time // the read deadline set, zero for none
 	idleSince time.Time
@@ -64,7 +60,6 @@ func newServerConn(s *TrafficServer, raw net.Conn) *serverConn {
 	c.ctx, c.cancel = context.WithCancel(withOriginalDestination(context.Background(), raw))
 	c.br = bufio.NewReaderSize(c, 4<<10)
 	c.bw = bufio.NewWriterSize(raw, 4<<10)
-	c.headerReader = bufio.NewReaderSize(&c.headerBytes, 4<<10)
 	c.resp.conn = c
 	c.watch.init(c)
 	return c
@@ -213,14 +208,31 @@ func headerEnd(buf []byte) int {
 // says whether the fast path takes the request.
 func (c *serverConn) parse(end int) (*http.Request, bool) {
 	raw, _ := c.br.Peek(end)
-	c.headerBytes.Reset(raw)
-	c.headerReader.Reset(&c.headerBytes)
-	req, err := http.ReadRequest(c.headerReader)
+	hr := headerReaders.Get().(*headerReader)
+	hr.bytes.Reset(raw)
+	hr.buf.Reset(&hr.bytes)
+	req, err := http.ReadRequest(hr.buf)
+	hr.bytes.Reset(nil)
+	headerReaders.Put(hr)
 	if err != nil || !fastServable(req, raw) {
 		return nil, false // the http.Server answers it, errors included
 	}
 	return req, true
 }
+
+// headerReader parses a request's header from the bytes buffered, without
+// consuming them, so a request the fast path does not take is still unread
+// when handed over. Pooled: a connection needs one only while parsing.
+type headerReader struct {
+	bytes bytes.Reader
+	buf   *bufio.Reader
+}
+
+var headerReaders = sync.Pool{New: func() any {
+	hr := &headerReader{}
+	hr.buf = bufio.NewReaderSize(&hr.bytes, 4<<10)
+	return hr
+}}
 
 // fastServable says whether the fast path answers req: a plain HTTP/1.1
 // request with a body of known length or none, valid as net/http's server
