@@ -85,7 +85,7 @@ func (c *serverConn) serve() (handOver net.Conn) {
 	for {
 		c.state.Store(connIdle)
 		end, err := c.readHeader()
-		if !c.state.CompareAndSwap(connIdle, connActive) {
+		if c.state.Load() == connClosing {
 			return nil // Shutdown closed it while idle
 		}
 		if err != nil {
@@ -126,6 +126,9 @@ func (c *serverConn) readHeader() (int, error) {
 			c.refreshDeadline(time.Now())
 		}
 		buf, _ := c.br.Peek(c.br.Buffered())
+		if len(buf) > 0 && !c.active() {
+			return 0, net.ErrClosed
+		}
 		if len(buf) > 0 && buf[0] == 'P' && bytes.HasPrefix(buf, []byte("PRI ")) {
 			return 0, errNotFastPath // the HTTP/2 preface (h2c prior knowledge)
 		}
@@ -158,6 +161,12 @@ func (c *serverConn) readHeader() (int, error) {
 		}
 		return 0, err
 	}
+}
+
+// active marks the connection busy from a request's first byte on, so
+// Shutdown lets it finish; it says false when Shutdown closed it first.
+func (c *serverConn) active() bool {
+	return c.state.Load() == connActive || c.state.CompareAndSwap(connIdle, connActive)
 }
 
 // refreshDeadline gives the client the header timeout from now to send a

@@ -531,3 +531,50 @@ func TestTrafficServer_ClosesSlowAndIdleClients(t *testing.T) {
 		t.Errorf("an idle connection was closed after %s, want about 900ms", d)
 	}
 }
+
+// TestTrafficServer_ShutdownWaitsForARequestBegun: a connection that has
+// sent part of a request is not idle; Shutdown lets it finish.
+func TestTrafficServer_ShutdownWaitsForARequestBegun(t *testing.T) {
+	srv, addr := startTraffic(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, r.URL.Path)
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(c, "GET /begun HTTP/1.1\r\nHo")
+	// Wait until the server has the first bytes.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		srv.mu.Lock()
+		begun := false
+		for sc := range srv.conns {
+			begun = begun || sc.state.Load() == connActive
+		}
+		srv.mu.Unlock()
+		if begun {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server never saw the request begin")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	time.Sleep(50 * time.Millisecond)
+	_, _ = io.WriteString(c, "st: a\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("the begun request got no response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "/begun" || !resp.Close {
+		t.Errorf("got %q (close %v), want /begun with Connection: close", body, resp.Close)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
