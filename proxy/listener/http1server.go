@@ -115,8 +115,10 @@ func (c *serverConn) handOver() net.Conn {
 	return &peekedConn{Conn: c.raw, head: bytes.Clone(head)}
 }
 
-// errNotFastPath: the request header does not fit the fast path's buffer.
-var errNotFastPath = errors.New("request header larger than the fast path's buffer")
+// errNotFastPath: what comes next is for the http.Server (the HTTP/2
+// preface, a header larger than the fast path's buffer, or a header the
+// client ended in the middle of).
+var errNotFastPath = errors.New("not a request for the fast path")
 
 // readHeader waits for a whole request header in the buffer and returns
 // its length; it reads nothing past what the client sent.
