@@ -22,18 +22,15 @@ type acceptor struct {
 	// iptables rules can redirect for real.
 	originalDst func(net.Conn) (netip.AddrPort, bool)
 
-	conns     chan net.Conn
-	tunnels   tunnels
-	done      chan struct{}
-	closeOnce sync.Once
-	err       error
+	connQueue
+	tunnels tunnels
 }
 
 func newAcceptor(ln net.Listener, classify func(net.Conn), originalDst func(net.Conn) (netip.AddrPort, bool)) acceptor {
 	if originalDst == nil {
 		originalDst = redirected
 	}
-	return acceptor{ln: ln, classify: classify, originalDst: originalDst, conns: make(chan net.Conn), done: make(chan struct{})}
+	return acceptor{ln: ln, classify: classify, originalDst: originalDst, connQueue: newConnQueue()}
 }
 
 func (a *acceptor) acceptLoop() {
@@ -52,25 +49,6 @@ func (a *acceptor) acceptLoop() {
 	}
 }
 
-// deliver hands a connection to the HTTP server.
-func (a *acceptor) deliver(c net.Conn) {
-	select {
-	case a.conns <- c:
-	case <-a.done:
-		_ = c.Close()
-	}
-}
-
-// Accept returns the next classified connection.
-func (a *acceptor) Accept() (net.Conn, error) {
-	select {
-	case c := <-a.conns:
-		return c, nil
-	case <-a.done:
-		return nil, a.err
-	}
-}
-
 // Close stops accepting. Opaque connections already passed through go on
 // until either side closes them, or DrainTunnels cuts them.
 func (a *acceptor) Close() error {
@@ -79,10 +57,51 @@ func (a *acceptor) Close() error {
 }
 
 func (a *acceptor) closeWith(err error) {
-	a.closeOnce.Do(func() {
-		a.err = err
-		close(a.done)
-		_ = a.ln.Close()
+	a.connQueue.closeWith(err, func() { _ = a.ln.Close() })
+}
+
+// connQueue hands connections from the goroutines that accept or sort them
+// to a server's Accept, until it is closed: the HTTP connections an
+// acceptor classified, and those a TrafficServer hands to its http.Server.
+type connQueue struct {
+	conns     chan net.Conn
+	done      chan struct{}
+	closeOnce sync.Once
+	err       error
+}
+
+func newConnQueue() connQueue {
+	return connQueue{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// deliver hands a connection to Accept, or closes it once the queue is
+// closed.
+func (q *connQueue) deliver(c net.Conn) {
+	select {
+	case q.conns <- c:
+	case <-q.done:
+		_ = c.Close()
+	}
+}
+
+// Accept returns the next connection delivered.
+func (q *connQueue) Accept() (net.Conn, error) {
+	select {
+	case c := <-q.conns:
+		return c, nil
+	case <-q.done:
+		return nil, q.err
+	}
+}
+
+// closeWith makes Accept return err from now on, and runs then once.
+func (q *connQueue) closeWith(err error, then func()) {
+	q.closeOnce.Do(func() {
+		q.err = err
+		close(q.done)
+		if then != nil {
+			then()
+		}
 	})
 }
 

@@ -172,37 +172,16 @@ func (s *TrafficServer) closeIdle() int {
 // handoffListener is how connections reach the http.Server: Accept returns
 // what deliver hands over.
 type handoffListener struct {
-	conns     chan net.Conn
-	done      chan struct{}
-	closeOnce sync.Once
-	addr      atomic.Value // net.Addr
+	connQueue
+	addr atomic.Value // net.Addr
 }
 
-func newHandoffListener() *handoffListener {
-	return &handoffListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
+func newHandoffListener() *handoffListener { return &handoffListener{connQueue: newConnQueue()} }
 
 func (l *handoffListener) setAddr(a net.Addr) { l.addr.CompareAndSwap(nil, a) }
 
-func (l *handoffListener) deliver(c net.Conn) {
-	select {
-	case l.conns <- c:
-	case <-l.done:
-		_ = c.Close()
-	}
-}
-
-func (l *handoffListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
 func (l *handoffListener) Close() error {
-	l.closeOnce.Do(func() { close(l.done) })
+	l.closeWith(net.ErrClosed, nil)
 	return nil
 }
 

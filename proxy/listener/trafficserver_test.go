@@ -16,16 +16,24 @@ import (
 	"time"
 )
 
-// rawExchange sends raw on a new connection to addr and reads one response
-// per request in it (responses to HEAD requests have no body).
-func rawExchange(t *testing.T, addr, raw string, methods ...string) []*http.Response {
+// dialRaw connects to addr for a test that writes and reads raw HTTP; the
+// connection closes with the test and gives up after 5s.
+func dialRaw(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { _ = c.Close() })
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	return c
+}
+
+// rawExchange sends raw on a new connection to addr and reads one response
+// per request in it (responses to HEAD requests have no body).
+func rawExchange(t *testing.T, addr, raw string, methods ...string) []*http.Response {
+	t.Helper()
+	c := dialRaw(t, addr)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -328,12 +336,7 @@ func TestTrafficServer_UnreadBody(t *testing.T) {
 		t.Errorf("after a small unread body: %q, want /next", body)
 	}
 
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	// Announce 1 MiB, send 10 bytes: the server answers without waiting
 	// for the rest, and closes.
 	_, _ = io.WriteString(c, "POST /large HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n0123456789")
@@ -386,12 +389,7 @@ func TestTrafficServer_LongRequestsKeepTheConnection(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, r.URL.Path)
 	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	br := bufio.NewReader(c)
 	_, _ = io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
 	time.Sleep(2 * watchAfter)
@@ -418,12 +416,7 @@ func TestTrafficServer_AbortedResponseBreaksTheConnection(t *testing.T) {
 		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
 	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
@@ -446,12 +439,7 @@ func TestTrafficServer_ShutdownDrains(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, r.URL.Path)
 	}))
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	_ = idle.SetDeadline(time.Now().Add(5 * time.Second))
+	idle := dialRaw(t, addr)
 	idleReader := bufio.NewReader(idle)
 	_, _ = io.WriteString(idle, "GET /first HTTP/1.1\r\nHost: a\r\n\r\n")
 	if resp, err := http.ReadResponse(idleReader, nil); err != nil {
@@ -460,12 +448,7 @@ func TestTrafficServer_ShutdownDrains(t *testing.T) {
 		_, _ = io.ReadAll(resp.Body)
 	}
 
-	busy, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	_ = busy.SetDeadline(time.Now().Add(5 * time.Second))
+	busy := dialRaw(t, addr)
 	_, _ = io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
 	<-arrived
 
@@ -501,12 +484,7 @@ func TestTrafficServer_ClosesSlowAndIdleClients(t *testing.T) {
 	srv.headerTimeout, srv.idleTimeout = 300*time.Millisecond, 900*time.Millisecond
 	addr := serveTraffic(t, srv, nil)
 	closedAfter := func(send string) time.Duration {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		c := dialRaw(t, addr)
 		start := time.Now()
 		_, _ = io.WriteString(c, send)
 		br := bufio.NewReader(c)
@@ -538,12 +516,7 @@ func TestTrafficServer_ShutdownWaitsForARequestBegun(t *testing.T) {
 	srv, addr := startTraffic(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, r.URL.Path)
 	}))
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	_, _ = io.WriteString(c, "GET /begun HTTP/1.1\r\nHo")
 	// Wait until the server has the first bytes.
 	deadline := time.Now().Add(5 * time.Second)
