@@ -209,12 +209,7 @@ func TestInboundListener_OpaquePortsServeProtocolsWhereTheServerSpeaksFirst(t *t
 // sends it a first message.
 func openTunnel(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	c := dialRaw(t, addr)
 	if _, err := io.WriteString(c, "ping"); err != nil {
 		t.Fatal(err)
 	}
