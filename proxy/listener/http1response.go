@@ -57,7 +57,8 @@ func (w *http1Response) reset(req *http.Request) {
 	clear(w.header)
 	w.req = req
 	w.status, w.headerSent, w.contentLength, w.written = 0, false, -1, 0
-	w.chunked, w.pending, w.fields, w.trailers, w.closeAfter = false, w.pending[:0], w.fields[:0], w.trailers[:0], req.Close
+	w.chunked, w.pending, w.fields, w.trailers = false, w.pending[:0], w.fields[:0], w.trailers[:0]
+	w.closeAfter = req.Close || saysClose(req.Header)
 }
 
 func (w *http1Response) Header() http.Header { return w.header }
@@ -80,7 +81,7 @@ func (w *http1Response) WriteHeader(code int) {
 		}
 	}
 	_, w.hasDate = w.header["Date"]
-	w.hasClose = hasToken(w.header["Connection"], "close")
+	w.hasClose = saysClose(w.header)
 	w.closeAfter = w.closeAfter || w.hasClose
 	w.declareTrailers()
 	w.fields = appendFields(w.fields[:0], w.header, code)
@@ -313,10 +314,28 @@ func bodyAllowedForStatus(status int) bool {
 	return true
 }
 
-// hasToken says whether a comma-separated field has token.
-func hasToken(values []string, token string) bool {
-	return len(values) > 0 && httpguts.HeaderValuesContainsToken(values, token)
+// saysClose says whether a header's Connection field asks to close the
+// connection, judged as net/http's server judges it (its first value,
+// "close" between spaces, tabs or commas, in any case), which is looser
+// than the token list http.Request.Close comes from.
+func saysClose(h http.Header) bool {
+	vv := h["Connection"]
+	if len(vv) == 0 {
+		return false
+	}
+	v := vv[0]
+	const token = "close"
+	for start := 0; start+len(token) <= len(v); start++ {
+		end := start + len(token)
+		if (start == 0 || isTokenBoundary(v[start-1])) && (end == len(v) || isTokenBoundary(v[end])) &&
+			strings.EqualFold(v[start:end], token) {
+			return true
+		}
+	}
+	return false
 }
+
+func isTokenBoundary(b byte) bool { return b == ' ' || b == ',' || b == '\t' }
 
 // httpDate is the Date field's value for now, formatted once a second.
 func httpDate(now time.Time) string {

@@ -50,6 +50,8 @@ type serverConn struct {
 	bw   *bufio.Writer
 	resp http1Response
 
+	afterPost bool      // the last request was a POST
+	served    bool      // a request was answered
 	deadline  time.Time // the read deadline set, zero for none
 	idleSince time.Time
 	watch     clientWatch
@@ -103,6 +105,7 @@ func (c *serverConn) serve() (handOver net.Conn) {
 			_ = c.raw.Close()
 			return nil
 		}
+		c.served = true
 		c.idleSince = time.Now()
 	}
 }
@@ -123,6 +126,19 @@ var errNotFastPath = errors.New("not a request for the fast path")
 // readHeader waits for a whole request header in the buffer and returns
 // its length; it reads nothing past what the client sent.
 func (c *serverConn) readHeader() (int, error) {
+	if c.afterPost {
+		// Old clients send a CRLF after a POST body; net/http skips up
+		// to four CR or LF bytes there (RFC 9112, section 2.2), and so
+		// must the fast path, or the two would read the rest apart.
+		c.afterPost = false
+		c.refreshDeadline(time.Now())
+		peek, _ := c.br.Peek(4)
+		skip := 0
+		for skip < len(peek) && (peek[skip] == '\r' || peek[skip] == '\n') {
+			skip++
+		}
+		_, _ = c.br.Discard(skip)
+	}
 	for {
 		if c.br.Buffered() == 0 {
 			c.refreshDeadline(time.Now())
@@ -156,9 +172,10 @@ func (c *serverConn) readHeader() (int, error) {
 			// Idle, within the idle timeout: keep waiting.
 			c.deadline = time.Time{}
 			continue
-		case !first && !timeout:
-			// The client ended in the middle of a header: net/http
-			// answers what it makes of the part it got.
+		case !first && !timeout && !c.served:
+			// The client ended in the middle of its first header:
+			// net/http answers what it makes of the part it got (after a
+			// request, it closes without a word, as below).
 			return 0, errNotFastPath
 		}
 		return 0, err
@@ -259,7 +276,9 @@ func fastServable(req *http.Request, raw []byte) bool {
 	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 {
 		return false
 	}
-	if req.Host == "" || !httpguts.ValidHostHeader(req.Host) || hostFields(raw) != 1 {
+	// net/http checks the Host field itself, which an absolute-form
+	// request line (GET http://host/) overrides in req.Host.
+	if host, n := hostField(raw); n != 1 || !httpguts.ValidHostHeader(host) || req.Host == "" || !httpguts.ValidHostHeader(req.Host) {
 		return false
 	}
 	if _, ok := req.Header["Upgrade"]; ok {
@@ -281,22 +300,29 @@ func fastServable(req *http.Request, raw []byte) bool {
 	return true
 }
 
-// hostFields counts the Host fields of a raw header (http.ReadRequest keeps
-// only the first; more than one is an error).
-func hostFields(raw []byte) int {
-	n := 0
+// hostField returns the value of a raw header's Host field and how many
+// there are (http.ReadRequest keeps only the first, and deletes it from the
+// header; more than one is an error).
+func hostField(raw []byte) (value string, n int) {
 	for i := bytes.IndexByte(raw, '\n'); i >= 0 && i+5 < len(raw); {
-		if asciiLower(raw[i+1]) == 'h' && asciiLower(raw[i+2]) == 'o' && asciiLower(raw[i+3]) == 's' &&
-			asciiLower(raw[i+4]) == 't' && raw[i+5] == ':' {
-			n++
-		}
-		j := bytes.IndexByte(raw[i+1:], '\n')
+		line := raw[i+1:]
+		j := bytes.IndexByte(line, '\n')
 		if j < 0 {
 			break
 		}
+		if asciiLower(line[0]) == 'h' && asciiLower(line[1]) == 'o' && asciiLower(line[2]) == 's' &&
+			asciiLower(line[3]) == 't' && line[4] == ':' {
+			n++
+			if n == 1 {
+				value = string(bytes.Trim(line[5:j], " \t\r"))
+			}
+			if next := line[j+1:]; len(next) > 0 && (next[0] == ' ' || next[0] == '\t') {
+				n++ // folded onto the next line: net/http judges it
+			}
+		}
 		i += j + 1
 	}
-	return n
+	return value, n
 }
 
 func asciiLower(b byte) byte {
@@ -310,6 +336,7 @@ func asciiLower(b byte) byte {
 // whether the connection stays open for the next.
 func (c *serverConn) answer(req *http.Request, end int) (keep bool) {
 	_, _ = c.br.Discard(end)
+	c.afterPost = req.Method == http.MethodPost
 	req.RemoteAddr = c.remote
 	var body *fastBody
 	if req.ContentLength > 0 {
