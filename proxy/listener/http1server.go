@@ -278,7 +278,11 @@ func fastServable(req *http.Request, raw []byte) bool {
 	}
 	// net/http checks the Host field itself, which an absolute-form
 	// request line (GET http://host/) overrides in req.Host.
-	if host, n := hostField(raw); n != 1 || !httpguts.ValidHostHeader(host) || req.Host == "" || !httpguts.ValidHostHeader(req.Host) {
+	if req.Host == "" || !httpguts.ValidHostHeader(req.Host) {
+		return false
+	}
+	// (Comparing first spares a copy of the field in the usual case.)
+	if host, n := hostField(raw); n != 1 || string(host) != req.Host && !httpguts.ValidHostHeader(string(host)) {
 		return false
 	}
 	if _, ok := req.Header["Upgrade"]; ok {
@@ -303,7 +307,7 @@ func fastServable(req *http.Request, raw []byte) bool {
 // hostField returns the value of a raw header's Host field and how many
 // there are (http.ReadRequest keeps only the first, and deletes it from the
 // header; more than one is an error).
-func hostField(raw []byte) (value string, n int) {
+func hostField(raw []byte) (value []byte, n int) {
 	for i := bytes.IndexByte(raw, '\n'); i >= 0 && i+5 < len(raw); {
 		line := raw[i+1:]
 		j := bytes.IndexByte(line, '\n')
@@ -314,7 +318,7 @@ func hostField(raw []byte) (value string, n int) {
 			asciiLower(line[3]) == 't' && line[4] == ':' {
 			n++
 			if n == 1 {
-				value = string(bytes.Trim(line[5:j], " \t\r"))
+				value = bytes.Trim(line[5:j], " \t\r")
 			}
 			if next := line[j+1:]; len(next) > 0 && (next[0] == ' ' || next[0] == '\t') {
 				n++ // folded onto the next line: net/http judges it
