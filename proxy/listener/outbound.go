@@ -115,8 +115,8 @@ func (o *Outbound) mirror(r *http.Request, dest *config.Destination) {
 	go func() {
 		defer func() { <-o.mirrors }()
 		defer cancel()
-		shadow = withExchange(shadow, &exchange{dest: dest})
-		resp, _, err := o.fwd.upstream.try(shadow, dest, nil, 0)
+		ex := &exchange{dest: dest}
+		resp, _, err := o.fwd.upstream.try(withExchange(shadow, ex), ex, nil, 0)
 		if err != nil {
 			return
 		}

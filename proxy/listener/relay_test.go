@@ -8,38 +8,49 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"strings"
 	"testing"
 	"time"
 )
 
+// TestOutbound_RelaysEarlyHintsBeforeTheResponse, towards an HTTP/1.1
+// endpoint (http1Client passes 1xx answers on through the exchange) and an
+// h2c one (the Transport reports them through a client trace).
 func TestOutbound_RelaysEarlyHintsBeforeTheResponse(t *testing.T) {
-	backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Link", "</app.css>; rel=preload")
-		w.WriteHeader(http.StatusEarlyHints)
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = io.WriteString(w, "page")
-	}))
-	p := startProxy(t, oneService("", backend))
-	var hints []string
-	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-			hints = append(hints, fmt.Sprintf("%d %s", code, h.Get("Link")))
-			return nil
-		},
-	})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.outbound+"/", nil)
-	req.Host = "app"
-	resp, err := client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(body) != "page" {
-		t.Errorf("final response %d %q", resp.StatusCode, body)
-	}
-	if len(hints) != 1 || hints[0] != "103 </app.css>; rel=preload" {
-		t.Errorf("informational responses seen: %q", hints)
+	for _, protocol := range []string{"http1", "h2"} {
+		t.Run(protocol, func(t *testing.T) {
+			backend := startBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Link", "</app.css>; rel=preload")
+				w.WriteHeader(http.StatusEarlyHints)
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = io.WriteString(w, "page "+r.Proto)
+			}))
+			cfg := strings.Replace(oneService("", backend), `{address: "`+backend+`"}`,
+				`{address: "`+backend+`", protocol: `+protocol+`}`, 1)
+			p := startProxy(t, cfg)
+			var hints []string
+			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+				Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+					hints = append(hints, fmt.Sprintf("%d %s", code, h.Get("Link")))
+					return nil
+				},
+			})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.outbound+"/", nil)
+			req.Host = "app"
+			resp, err := client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			wantProto := map[string]string{"http1": "HTTP/1.1", "h2": "HTTP/2.0"}[protocol]
+			if resp.StatusCode != 200 || string(body) != "page "+wantProto {
+				t.Errorf("final response %d %q, want 200 %q", resp.StatusCode, body, "page "+wantProto)
+			}
+			if len(hints) != 1 || hints[0] != "103 </app.css>; rel=preload" {
+				t.Errorf("informational responses seen: %q", hints)
+			}
+		})
 	}
 }
 

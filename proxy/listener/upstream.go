@@ -139,7 +139,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	ex := exchangeOf(req.Context())
 	p := ex.retries
 	if p == nil || p.Attempts == 0 {
-		resp, _, err := u.try(req, ex.dest, nil, 0)
+		resp, _, err := u.try(req, ex, nil, 0)
 		return resp, err
 	}
 	idempotent := retry.Idempotent(req)
@@ -153,7 +153,7 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, errors.New("request body cannot be replayed")
 			}
 		}
-		resp, ep, err := u.try(r, ex.dest, avoid, p.PerTryTimeout)
+		resp, ep, err := u.try(r, ex, avoid, p.PerTryTimeout)
 		if attempt == p.Attempts || req.Context().Err() != nil {
 			return resp, err
 		}
@@ -181,8 +181,10 @@ func (u *upstream) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// try sends one try to an endpoint other than avoid when there is one.
-func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balancing.Endpoint, perTry time.Duration) (*http.Response, *balancing.Endpoint, error) {
+// try sends one try of req, whose context carries ex, to an endpoint of
+// ex.dest other than avoid when there is one.
+func (u *upstream) try(req *http.Request, ex *exchange, avoid *balancing.Endpoint, perTry time.Duration) (*http.Response, *balancing.Endpoint, error) {
+	dest := ex.dest
 	ep, start := acquire(req.Context(), dest, avoid)
 	if ep == nil {
 		return nil, nil, errNoEndpoint
@@ -193,11 +195,9 @@ func (u *upstream) try(req *http.Request, dest *config.Destination, avoid *balan
 		ep.Done(start, false)
 		return nil, ep, err
 	}
-	if ex := exchangeOf(req.Context()); ex != nil {
-		ex.tls = ex.tls || ep.Identity != ""
-		if rt != u.fast {
-			req = ex.info.withTrace(req)
-		}
+	ex.tls = ex.tls || ep.Identity != ""
+	if rt != u.fast {
+		req = ex.info.withTrace(req)
 	}
 	if perTry <= 0 {
 		resp, err := rt.RoundTrip(req)
