@@ -35,17 +35,26 @@ func newAcceptor(ln net.Listener, classify func(net.Conn), originalDst func(net.
 
 func (a *acceptor) acceptLoop() {
 	for {
-		c, err := a.ln.Accept()
+		c, err := acceptRetrying(a.ln)
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond) // out of file descriptors: let some close
-				continue
-			}
 			a.closeWith(err)
 			return
 		}
 		go a.classify(c)
+	}
+}
+
+// acceptRetrying accepts the next connection, waiting a little and trying
+// again on a temporary failure (out of file descriptors: let some close).
+func acceptRetrying(ln net.Listener) (net.Conn, error) {
+	for {
+		c, err := ln.Accept()
+		var ne net.Error
+		if err != nil && errors.As(err, &ne) && ne.Timeout() {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		return c, err
 	}
 }
 

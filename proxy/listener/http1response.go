@@ -266,17 +266,6 @@ func appendFields(dst []byte, h http.Header, status int) []byte {
 	return dst
 }
 
-// appendField is writeField for a byte slice.
-func appendField(dst []byte, k, v string) []byte {
-	if strings.ContainsAny(v, "\r\n") {
-		v = newlineToSpace.Replace(v)
-	}
-	dst = append(dst, k...)
-	dst = append(dst, ": "...)
-	dst = append(dst, textproto.TrimString(v)...)
-	return append(dst, "\r\n"...)
-}
-
 // declareTrailers notes the trailer fields the Trailer header announces.
 func (w *http1Response) declareTrailers() {
 	for _, v := range w.header["Trailer"] {

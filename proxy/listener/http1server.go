@@ -314,8 +314,7 @@ func hostField(raw []byte) (value []byte, n int) {
 		if j < 0 {
 			break
 		}
-		if asciiLower(line[0]) == 'h' && asciiLower(line[1]) == 'o' && asciiLower(line[2]) == 's' &&
-			asciiLower(line[3]) == 't' && line[4] == ':' {
+		if bytes.EqualFold(line[:5], []byte("host:")) {
 			n++
 			if n == 1 {
 				value = bytes.Trim(line[5:j], " \t\r")
@@ -327,13 +326,6 @@ func hostField(raw []byte) (value []byte, n int) {
 		i += j + 1
 	}
 	return value, n
-}
-
-func asciiLower(b byte) byte {
-	if 'A' <= b && b <= 'Z' {
-		return b + 'a' - 'A'
-	}
-	return b
 }
 
 // answer serves one request whose header is the next end bytes, and says
@@ -368,9 +360,9 @@ func (c *serverConn) answer(req *http.Request, end int) (keep bool) {
 		// What the handler left of the body goes before the next request.
 		// A body cut short (the client sent less than it announced) still
 		// gets its response, then the connection closes, as with net/http.
-		left := body.finish()
+		left, broken := body.finish()
 		switch {
-		case body.broken, left > maxDiscardBody:
+		case broken, left > maxDiscardBody:
 			w.closeAfter = true
 		case left > 0:
 			if _, err := io.CopyN(io.Discard, c.br, left); err != nil {
@@ -444,14 +436,11 @@ func (b *fastBody) Close() error {
 	return nil
 }
 
-// finish closes the body for the handler and returns how much of it is
-// left unread.
-func (b *fastBody) finish() int64 {
+// finish closes the body for the handler and says how much of it is left
+// unread, and whether the client sent less than it announced.
+func (b *fastBody) finish() (left int64, broken bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
-	if b.broken {
-		return 0
-	}
-	return b.remaining
+	return b.remaining, b.broken
 }

@@ -80,16 +80,30 @@ func writeRequestHeader(bw *bufio.Writer, req *http.Request) error {
 	return err
 }
 
-// writeField writes one header field; a line break in the value would end
-// the field early, so it becomes a space, as Request.Write does.
+// writeField writes one header field.
 func writeField(bw *bufio.Writer, k, v string) {
+	_, _ = bw.WriteString(k)
+	_, _ = bw.WriteString(": ")
+	_, _ = bw.WriteString(fieldValue(v))
+	_, _ = bw.WriteString("\r\n")
+}
+
+// appendField is writeField for a byte slice.
+func appendField(dst []byte, k, v string) []byte {
+	dst = append(dst, k...)
+	dst = append(dst, ": "...)
+	dst = append(dst, fieldValue(v)...)
+	return append(dst, "\r\n"...)
+}
+
+// fieldValue is a header value as it goes on the wire: a line break would
+// end the field early, so it becomes a space, as Request.Write does, and
+// surrounding blanks go.
+func fieldValue(v string) string {
 	if strings.ContainsAny(v, "\r\n") {
 		v = newlineToSpace.Replace(v)
 	}
-	_, _ = bw.WriteString(k)
-	_, _ = bw.WriteString(": ")
-	_, _ = bw.WriteString(textproto.TrimString(v))
-	_, _ = bw.WriteString("\r\n")
+	return textproto.TrimString(v)
 }
 
 var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")

@@ -3,7 +3,6 @@ package listener
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -71,15 +70,10 @@ func (s *TrafficServer) Serve(ln net.Listener) error {
 	s.handoff.setAddr(ln.Addr())
 	s.serving.Do(func() { go func() { _ = s.http.Serve(s.handoff) }() })
 	for {
-		c, err := ln.Accept()
+		c, err := acceptRetrying(ln)
 		if err != nil {
 			if s.shutdown.Load() {
 				return http.ErrServerClosed
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond) // out of file descriptors: let some close
-				continue
 			}
 			return err
 		}
