@@ -58,24 +58,24 @@ var startTarget = map[string]startFunc{
 	targetDirect: func(_ context.Context, env *benchEnv) (*running, error) {
 		return &running{url: "http://" + env.backend + "/", host: sluiceService}, nil
 	},
-	targetSluice: func(ctx context.Context, env *benchEnv) (*running, error) {
-		p, err := startSluice(ctx, env, "sluice", sluiceOutboundConfig(env.backend, ""))
+	targetSluice:   startOneSluice(targetSluice, func(env *benchEnv) string { return env.proxyBin }),
+	targetBaseline: startOneSluice(targetBaseline, func(env *benchEnv) string { return env.o.baselineBin }),
+	targetMTLS:     startMTLSPair,
+	targetNaive:    startNaive,
+	targetNginx:    startNginx,
+	targetHAProxy:  startHAProxy,
+}
+
+// startOneSluice starts one proxy, of the build bin picks, in explicit mode
+// in front of the backend.
+func startOneSluice(label string, bin func(*benchEnv) string) startFunc {
+	return func(ctx context.Context, env *benchEnv) (*running, error) {
+		p, err := startSluiceBinary(ctx, env, bin(env), label, sluiceOutboundConfig(env.backend, ""))
 		if err != nil {
 			return nil, err
 		}
 		return serving(ctx, "http://"+p.outbound+"/", p.proc)
-	},
-	targetBaseline: func(ctx context.Context, env *benchEnv) (*running, error) {
-		p, err := startSluiceBinary(ctx, env, env.o.baselineBin, "sluice-baseline", sluiceOutboundConfig(env.backend, ""))
-		if err != nil {
-			return nil, err
-		}
-		return serving(ctx, "http://"+p.outbound+"/", p.proc)
-	},
-	targetMTLS:    startMTLSPair,
-	targetNaive:   startNaive,
-	targetNginx:   startNginx,
-	targetHAProxy: startHAProxy,
+	}
 }
 
 func startMTLSPair(ctx context.Context, env *benchEnv) (*running, error) {
