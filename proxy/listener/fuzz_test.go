@@ -93,7 +93,7 @@ func FuzzTrafficServerAnswersAsNetHTTP(f *testing.F) {
 	}
 	reference := startBackend(f, echoRequest)
 	srv := NewTrafficServer(echoRequest, nil)
-	fast := serveTraffic(f, srv, nil)
+	fast := serve(f, srv, nil)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if len(raw) > 8<<10 {
 			t.Skip("longer than a header fits")

@@ -20,23 +20,16 @@ import (
 func startBackend(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := NewServer(h, nil)
-	return serve(t, srv)
+	return serve(t, srv, nil)
 }
 
-func serve(t testing.TB, srv *http.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return ln.Addr().String()
-}
-
-// serveTraffic serves a listener handler on ln, or on a free loopback port
-// when ln is nil, and returns the address.
-func serveTraffic(t testing.TB, srv *TrafficServer, ln net.Listener) string {
+// serve runs srv (an http.Server or a TrafficServer) on ln, or on a free
+// loopback port when ln is nil, until the test ends, and returns the
+// address.
+func serve(t testing.TB, srv interface {
+	Serve(net.Listener) error
+	Close() error
+}, ln net.Listener) string {
 	t.Helper()
 	if ln == nil {
 		var err error
@@ -81,12 +74,12 @@ func startProxy(t testing.TB, yaml string, opts ...proxyOption) *testProxy {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	out := NewOutbound(p.store, p.metrics, log, WithIdentity(p.identity))
 	in := NewInbound(p.store, p.metrics, log)
-	p.outbound = serveTraffic(t, NewTrafficServer(out, log), nil)
+	p.outbound = serve(t, NewTrafficServer(out, log), nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.inbound = serveTraffic(t, NewTrafficServer(in, log), NewInboundListener(ln, p.store, p.identity, p.metrics, log))
+	p.inbound = serve(t, NewTrafficServer(in, log), NewInboundListener(ln, p.store, p.identity, p.metrics, log))
 	t.Cleanup(out.CloseIdleConnections)
 	t.Cleanup(in.CloseIdleConnections)
 	return p

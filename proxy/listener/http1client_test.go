@@ -66,7 +66,7 @@ func countConns(t *testing.T, h http.Handler) (string, *atomic.Int64) {
 			n.Add(1)
 		}
 	}}
-	return serve(t, srv), &n
+	return serve(t, srv, nil), &n
 }
 
 func fastGet(t *testing.T, c *http1Client, ctx context.Context, addr, path string) (*http.Response, string) {
@@ -268,7 +268,7 @@ func TestHTTP1Client_POSTAfterTheEndpointTimedTheConnectionOut(t *testing.T) {
 		}),
 		IdleTimeout: 50 * time.Millisecond,
 	}
-	addr := serve(t, srv)
+	addr := serve(t, srv, nil)
 	c := newHTTP1Client()
 	t.Cleanup(c.CloseIdleConnections)
 	fastGet(t, c, context.Background(), addr, "/")

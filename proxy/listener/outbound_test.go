@@ -114,7 +114,7 @@ func TestOutbound_ReusesUpstreamConnections(t *testing.T) {
 			conns.Add(1)
 		}
 	}
-	backend := serve(t, srv)
+	backend := serve(t, srv, nil)
 	p := startProxy(t, oneService("", backend))
 	c := client()
 	for range 50 {

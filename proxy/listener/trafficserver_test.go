@@ -68,7 +68,7 @@ func rawExchange(t *testing.T, addr, raw string, methods ...string) []*http.Resp
 func startTraffic(t *testing.T, h http.Handler) (*TrafficServer, string) {
 	t.Helper()
 	srv := NewTrafficServer(h, nil)
-	return srv, serveTraffic(t, srv, nil)
+	return srv, serve(t, srv, nil)
 }
 
 // servedFast says, in a response header, whether the fast path answered.
@@ -482,7 +482,7 @@ func TestTrafficServer_ShutdownDrains(t *testing.T) {
 func TestTrafficServer_ClosesSlowAndIdleClients(t *testing.T) {
 	srv := NewTrafficServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), nil)
 	srv.headerTimeout, srv.idleTimeout = 300*time.Millisecond, 900*time.Millisecond
-	addr := serveTraffic(t, srv, nil)
+	addr := serve(t, srv, nil)
 	closedAfter := func(send string) time.Duration {
 		c := dialRaw(t, addr)
 		start := time.Now()

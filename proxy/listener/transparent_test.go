@@ -46,7 +46,7 @@ func transparentProxy(t *testing.T, yaml, dst string, inbound bool) (*testProxy,
 		srv, wrapped = NewTrafficServer(out, log), newOutboundListener(ln, p.store, nil, p.metrics, log, redirectedFrom(dst))
 		t.Cleanup(out.CloseIdleConnections)
 	}
-	serveTraffic(t, srv, wrapped)
+	serve(t, srv, wrapped)
 	return p, ln.Addr().String()
 }
 
