@@ -172,10 +172,11 @@ func (c *serverConn) readHeader() (int, error) {
 			// Idle, within the idle timeout: keep waiting.
 			c.deadline = time.Time{}
 			continue
-		case !first && !timeout && !c.served:
-			// The client ended in the middle of its first header:
-			// net/http answers what it makes of the part it got (after a
-			// request, it closes without a word, as below).
+		case !first && !timeout && (!c.served || len(buf) >= 4):
+			// The client ended in the middle of a header: net/http
+			// answers what it makes of the part it got, except after a
+			// request, where it waits for four bytes before it reads a
+			// header and closes without a word when fewer come.
 			return 0, errNotFastPath
 		}
 		return 0, err
